@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
 // dynalite, rtpengine) once per run in test/harness/global-setup.ts.
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/harness/summary-reporter.ts"],
     projects: [
       {
         test: {

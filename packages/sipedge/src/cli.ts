@@ -1,0 +1,162 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "./stack/edge.ts";
+import { prefixedLog } from "./stack/log.ts";
+import { StackError } from "./stack/ports.ts";
+import { demoUsers, loadOrCreate, newSecrets } from "./stack/seed.ts";
+import { startStack } from "./stack/stack.ts";
+
+const STATE_DIR = join(REPO_ROOT, ".state");
+
+const USAGE = `usage: sipedge <command> [options]
+
+commands:
+  start     run the whole system locally (what \`npm start\` does)
+  test      type-check, then run the test suite (what \`npm test\` does)
+  bench     run benchmarks: \`npm run bench -- [parser|…]\`
+  reset     delete local state (.state/: directory data, DO storage, secrets, demo passwords)
+
+start options:
+  --edge-port N     edge HTTP/WebSocket port (default 8787)
+  --dynamo-port N   dynalite port (default 4567)
+  --ng-port N       rtpengine ng control UDP port (default 2223)
+  --domain NAME     SIP domain served (default example.com)
+`;
+
+class UsageError extends Error {}
+
+function port(value: string | undefined, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${option} takes a port number from 1 to 65535, not "${value}"`);
+  return n;
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "edge-port": { type: "string" },
+      "dynamo-port": { type: "string" },
+      "ng-port": { type: "string" },
+      domain: { type: "string" },
+    },
+    strict: true,
+  });
+  const domain = (values.domain ?? "example.com").toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+    throw new UsageError(`--domain "${values.domain}" is not a host name (e.g. example.com)`);
+  }
+  mkdirSync(STATE_DIR, { recursive: true });
+  const secrets = loadOrCreate(join(STATE_DIR, "secrets.json"), newSecrets);
+  const users = loadOrCreate(join(STATE_DIR, `demo-users-${domain}.json`), () => demoUsers(domain));
+  const log = prefixedLog("sipedge");
+  const stack = await startStack({
+    host: "127.0.0.1",
+    ports: {
+      edge: port(values["edge-port"], 8787, "--edge-port"),
+      dynalite: port(values["dynamo-port"], 4567, "--dynamo-port"),
+      ng: port(values["ng-port"], 2223, "--ng-port"),
+      rtpMin: 30000,
+      rtpMax: 30999,
+    },
+    stateDir: STATE_DIR,
+    persistDirectory: true,
+    domain,
+    secrets,
+    users,
+    logFor: (name) => prefixedLog(name),
+  });
+  log(`edge        ${stack.edgeUrl}  (health: ${stack.edgeUrl}/healthz)`);
+  log(`SIP over WS ${stack.edgeUrl.replace(/^http/, "ws")}/ws/<user>@${domain}   subprotocol "sip"`);
+  log(`DynamoDB    ${stack.dynamoEndpoint}  (dynalite; tables subscribers, dids, trunks, media_nodes, cdrs)`);
+  log(`rtpengine   ng udp:${stack.ngAddress.host}:${stack.ngAddress.port}`);
+  log(`admin token ${join(".state", "secrets.json")} (ADMIN_TOKEN)`);
+  for (const u of users) log(`demo user   ${u.aor}  password ${u.password}`);
+  log(`state       .state/  (reset with \`npm run reset\`)`);
+  log("ready — Ctrl-C stops everything");
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      log("stopping …");
+      stack.stop().then(resolve, resolve);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+function run(cmd: string, args: string[]): number {
+  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: "inherit" });
+  return r.status ?? 1;
+}
+
+function typecheck(): number {
+  const tsc = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
+  for (const project of ["tsconfig.json", "workers/tsconfig.json", "packages/sip-parser-ts/tsconfig.json"]) {
+    process.stdout.write(`[typecheck] ${project}\n`);
+    const code = run(process.execPath, [tsc, "-p", project]);
+    if (code !== 0) return code;
+  }
+  return 0;
+}
+
+function test(argv: string[]): number {
+  const code = typecheck();
+  if (code !== 0) return code;
+  return run(process.execPath, [join(REPO_ROOT, "node_modules/vitest/vitest.mjs"), "run", ...argv]);
+}
+
+function bench(argv: string[]): number {
+  const names = argv.length > 0 ? argv : ["parser"];
+  for (const name of names) {
+    if (!/^[a-z0-9-]+$/.test(name)) throw new UsageError(`unknown benchmark "${name}"`);
+    const code = run(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/bench", `${name}.ts`)]);
+    if (code !== 0) return code;
+  }
+  return 0;
+}
+
+async function main(): Promise<number> {
+  const [command, ...argv] = process.argv.slice(2);
+  switch (command) {
+    case "start":
+      await start(argv);
+      return 0;
+    case "test":
+      return test(argv);
+    case "bench":
+      return bench(argv);
+    case "reset":
+      rmSync(STATE_DIR, { recursive: true, force: true });
+      process.stdout.write("removed .state/\n");
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
+      process.stderr.write(`sipedge: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (err instanceof StackError) {
+      process.stderr.write(`sipedge: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`sipedge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,69 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { pipeLines, type Log } from "./log.ts";
+import { StackError, waitUntil } from "./ports.ts";
+
+export interface RtpengineOptions {
+  /** Media and control address (loopback locally). */
+  host: string;
+  ngPort: number;
+  portMin: number;
+  portMax: number;
+  log: Log;
+}
+
+export interface Rtpengine {
+  ngAddress: { host: string; port: number };
+  process: ChildProcess;
+}
+
+export function rtpengineBinary(): string {
+  const r = spawnSync("sh", ["-c", "command -v rtpengine"], { encoding: "utf8" });
+  const path = r.stdout.trim();
+  if (r.status !== 0 || path === "") {
+    throw new StackError("rtpengine is not installed. As root, `npm start` installs it; otherwise run `sudo apt-get install -y rtpengine-daemon`.");
+  }
+  return path;
+}
+
+/**
+ * Starts a userspace rtpengine on loopback (PLATFORM.md, "rtpengine 10.5"):
+ * `--config-file=none` so Debian's /etc config is not loaded, `--table=-1`
+ * for no kernel forwarding.
+ */
+export async function startRtpengine(opts: RtpengineOptions): Promise<Rtpengine> {
+  const args = [
+    "--config-file=none",
+    "--table=-1",
+    "--foreground",
+    "--log-stderr",
+    "--log-level=5",
+    `--interface=${opts.host}`,
+    `--port-min=${opts.portMin}`,
+    `--port-max=${opts.portMax}`,
+    `--listen-ng=${opts.host}:${opts.ngPort}`,
+  ];
+  const child = spawn(rtpengineBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  pipeLines(child.stdout, opts.log);
+  pipeLines(child.stderr, opts.log);
+  const ngAddress = { host: opts.host, port: opts.ngPort };
+  await waitUntil("rtpengine", () => ngPing(ngAddress), 15_000, child);
+  return { ngAddress, process: child };
+}
+
+/** One ng `ping` over UDP (bencode); true when rtpengine answers `pong`. */
+export function ngPing(addr: { host: string; port: number }, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket("udp4");
+    const cookie = `ping${process.pid}${Date.now()}`;
+    const timer = setTimeout(() => done(false), timeoutMs);
+    function done(ok: boolean): void {
+      clearTimeout(timer);
+      socket.close();
+      resolve(ok);
+    }
+    socket.on("error", () => done(false));
+    socket.on("message", (msg) => done(msg.toString("latin1").startsWith(`${cookie} `) && msg.includes("pong")));
+    socket.send(`${cookie} d7:command4:pinge`, addr.port, addr.host);
+  });
+}

@@ -1,0 +1,139 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { createTables, LOCAL_AWS, startDynalite, type Dynalite } from "./dynalite.ts";
+import { startEdge, type Edge } from "./edge.ts";
+import type { Log } from "./log.ts";
+import { assertTcpPortFree, assertUdpPortFree } from "./ports.ts";
+import { startRtpengine, type Rtpengine } from "./rtpengine.ts";
+import { seedSubscribers, type DemoUser, type LocalSecrets } from "./seed.ts";
+
+export interface StackPorts {
+  edge: number;
+  dynalite: number;
+  ng: number;
+  rtpMin: number;
+  rtpMax: number;
+}
+
+export interface StackOptions {
+  host: string;
+  ports: StackPorts;
+  /** Everything the stack writes goes below this folder. */
+  stateDir: string;
+  /** Keep DynamoDB data across runs (npm start) or not (tests). */
+  persistDirectory: boolean;
+  domain: string;
+  /** Origins allowed to open the SIP WebSocket, besides the edge's own. */
+  extraOrigins?: string[];
+  secrets: LocalSecrets;
+  users: DemoUser[];
+  logFor: (component: string) => Log;
+}
+
+export interface Stack {
+  edgeUrl: string;
+  dynamoEndpoint: string;
+  ngAddress: { host: string; port: number };
+  options: StackOptions;
+  edge: Edge;
+  dynalite: Dynalite;
+  /** Stops and starts workerd again on the same storage (a process restart). */
+  restartEdge(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function edgeBindings(opts: StackOptions, dynamoEndpoint: string): Record<string, string> {
+  const self = [`http://${opts.host}:${opts.ports.edge}`, `http://localhost:${opts.ports.edge}`];
+  return {
+    DYNAMODB_ENDPOINT: dynamoEndpoint,
+    DYNAMODB_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.secretAccessKey,
+    SIP_DOMAINS: opts.domain,
+    ALLOWED_ORIGINS: [...self, ...(opts.extraOrigins ?? [])].join(","),
+    ...opts.secrets,
+  };
+}
+
+/** Stops a child process: SIGTERM, then SIGKILL if it lingers. */
+export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/**
+ * Starts the whole local system: dynalite with the directory tables and demo
+ * users, a userspace rtpengine, and the Worker with its Durable Objects in
+ * workerd. Used by `npm start` and by the integration tests alike.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const { host, ports } = opts;
+  await assertTcpPortFree("the edge (workerd)", host, ports.edge, "--edge-port");
+  await assertTcpPortFree("DynamoDB (dynalite)", host, ports.dynalite, "--dynamo-port");
+  await assertUdpPortFree("rtpengine ng control", host, ports.ng, "--ng-port");
+  mkdirSync(opts.stateDir, { recursive: true });
+
+  const started: ChildProcess[] = [];
+  let edge: Edge | undefined;
+  const stopAll = async (): Promise<void> => {
+    await edge?.miniflare.dispose().catch(() => undefined);
+    await Promise.all(started.map((c) => stopChild(c)));
+  };
+  try {
+    const dynalite = await startDynalite({
+      host,
+      port: ports.dynalite,
+      ...(opts.persistDirectory ? { path: join(opts.stateDir, "dynalite") } : {}),
+      log: opts.logFor("dynalite"),
+    });
+    started.push(dynalite.process);
+    await createTables(dynalite.client);
+    await seedSubscribers(dynalite.client, "subscribers", opts.users);
+
+    const rtpengine: Rtpengine = await startRtpengine({
+      host,
+      ngPort: ports.ng,
+      portMin: ports.rtpMin,
+      portMax: ports.rtpMax,
+      log: opts.logFor("rtpengine"),
+    });
+    started.push(rtpengine.process);
+
+    const edgeOptions = {
+      host,
+      port: ports.edge,
+      bindings: edgeBindings(opts, dynalite.endpoint),
+      persistDir: join(opts.stateDir, "durable-objects"),
+      buildDir: join(opts.stateDir, "build"),
+      log: opts.logFor("edge"),
+    };
+    edge = await startEdge(edgeOptions);
+
+    const stack: Stack = {
+      edgeUrl: edge.url,
+      dynamoEndpoint: dynalite.endpoint,
+      ngAddress: rtpengine.ngAddress,
+      options: opts,
+      edge,
+      dynalite,
+      async restartEdge() {
+        await stack.edge.miniflare.dispose();
+        edge = await startEdge(edgeOptions);
+        stack.edge = edge;
+      },
+      stop: stopAll,
+    };
+    return stack;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,18 @@
+import type { DemoUser, LocalSecrets } from "../../packages/sipedge/src/stack/seed.ts";
+
+/** What the integration tests know about the stack global-setup started. */
+export interface StackInfo {
+  edgeUrl: string;
+  dynamoEndpoint: string;
+  ngAddress: { host: string; port: number };
+  domain: string;
+  users: DemoUser[];
+  secrets: LocalSecrets;
+  logDir: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
