@@ -74,10 +74,20 @@ if (command !== "reset") {
   installNpmDeps();
   installDebianPackages();
 }
+// Offline by design (PLATFORM.md): nothing of wrangler's leaves loopback.
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  // The pinned AWS SDK supports Node 20; its notice about later releases is noise here.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+};
 const child = spawn(process.execPath, ["--import", "tsx", join(root, "packages/sipedge/src/cli.ts"), command, ...rest], {
   cwd: root,
   stdio: "inherit",
-  env: process.env,
+  env,
 });
 // Ctrl-C reaches the whole foreground process group; the CLI stops the stack
 // itself, and we leave with its exit code.

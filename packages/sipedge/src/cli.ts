@@ -2,6 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { AdminApiError } from "./admin-client.ts";
+import { ADMIN_USAGE, adminCommand, UsageError } from "./admin-commands.ts";
 import { REPO_ROOT } from "./stack/edge.ts";
 import { prefixedLog } from "./stack/log.ts";
 import { StackError } from "./stack/ports.ts";
@@ -17,21 +19,35 @@ commands:
   test      type-check, then run the test suite (what \`npm test\` does)
   bench     run benchmarks: \`npm run bench -- [parser|…]\`
   reset     delete local state (.state/: directory data, DO storage, secrets, demo passwords)
+  user      manage subscribers on a running edge (see below)
+  registrations AOR   show an AOR's registrations
 
 start options:
   --edge-port N     edge HTTP/WebSocket port (default 8787)
   --dynamo-port N   dynalite port (default 4567)
   --ng-port N       rtpengine ng control UDP port (default 2223)
+  --rtp-ports A-B   rtpengine media port range (default 30000-30999)
+  --state-dir DIR   where local state lives (default .state/)
   --domain NAME     SIP domain served (default example.com)
-`;
 
-class UsageError extends Error {}
+${ADMIN_USAGE}`;
 
 function port(value: string | undefined, fallback: number, option: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${option} takes a port number from 1 to 65535, not "${value}"`);
   return n;
+}
+
+function rtpRange(value: string | undefined): [number, number] {
+  if (value === undefined) return [30000, 30999];
+  const m = /^(\d+)-(\d+)$/.exec(value);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (m === null || lo < 1024 || hi > 65535 || hi - lo < 10) {
+    throw new UsageError(`--rtp-ports takes a range LOW-HIGH within 1024-65535 and at least 10 wide, e.g. 30000-30999, not "${value}"`);
+  }
+  return [lo, hi];
 }
 
 async function start(argv: string[]): Promise<void> {
@@ -41,17 +57,21 @@ async function start(argv: string[]): Promise<void> {
       "edge-port": { type: "string" },
       "dynamo-port": { type: "string" },
       "ng-port": { type: "string" },
+      "rtp-ports": { type: "string" },
+      "state-dir": { type: "string" },
       domain: { type: "string" },
     },
     strict: true,
   });
+  const [rtpMin, rtpMax] = rtpRange(values["rtp-ports"]);
+  const stateDir = values["state-dir"] ?? STATE_DIR;
   const domain = (values.domain ?? "example.com").toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
     throw new UsageError(`--domain "${values.domain}" is not a host name (e.g. example.com)`);
   }
-  mkdirSync(STATE_DIR, { recursive: true });
-  const secrets = loadOrCreate(join(STATE_DIR, "secrets.json"), newSecrets);
-  const users = loadOrCreate(join(STATE_DIR, `demo-users-${domain}.json`), () => demoUsers(domain));
+  mkdirSync(stateDir, { recursive: true });
+  const secrets = loadOrCreate(join(stateDir, "secrets.json"), newSecrets);
+  const users = loadOrCreate(join(stateDir, `demo-users-${domain}.json`), () => demoUsers(domain));
   const log = prefixedLog("sipedge");
   const stack = await startStack({
     host: "127.0.0.1",
@@ -59,10 +79,10 @@ async function start(argv: string[]): Promise<void> {
       edge: port(values["edge-port"], 8787, "--edge-port"),
       dynalite: port(values["dynamo-port"], 4567, "--dynamo-port"),
       ng: port(values["ng-port"], 2223, "--ng-port"),
-      rtpMin: 30000,
-      rtpMax: 30999,
+      rtpMin,
+      rtpMax,
     },
-    stateDir: STATE_DIR,
+    stateDir,
     persistDirectory: true,
     domain,
     secrets,
@@ -73,9 +93,10 @@ async function start(argv: string[]): Promise<void> {
   log(`SIP over WS ${stack.edgeUrl.replace(/^http/, "ws")}/ws/<user>@${domain}   subprotocol "sip"`);
   log(`DynamoDB    ${stack.dynamoEndpoint}  (dynalite; tables subscribers, dids, trunks, media_nodes, cdrs)`);
   log(`rtpengine   ng udp:${stack.ngAddress.host}:${stack.ngAddress.port}`);
-  log(`admin token ${join(".state", "secrets.json")} (ADMIN_TOKEN)`);
+  log(`rtp ports   ${rtpMin}-${rtpMax}`);
+  log(`admin token ADMIN_TOKEN in ${join(stateDir, "secrets.json")}`);
   for (const u of users) log(`demo user   ${u.aor}  password ${u.password}`);
-  log(`state       .state/  (reset with \`npm run reset\`)`);
+  log(`state       ${stateDir}  (reset with \`npm run reset\`)`);
   log("ready — Ctrl-C stops everything");
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -131,6 +152,9 @@ async function main(): Promise<number> {
       return test(argv);
     case "bench":
       return bench(argv);
+    case "user":
+    case "registrations":
+      return adminCommand(command, argv, REPO_ROOT, (line) => process.stdout.write(line + "\n"));
     case "reset":
       rmSync(STATE_DIR, { recursive: true, force: true });
       process.stdout.write("removed .state/\n");
@@ -151,6 +175,10 @@ main().then(
     if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
       process.stderr.write(`sipedge: ${err.message}\n\n${USAGE}`);
       process.exit(2);
+    }
+    if (err instanceof AdminApiError) {
+      process.stderr.write(`sipedge: ${err.status === 0 ? "" : `the edge refused (${err.status} ${err.code}): `}${err.message}\n`);
+      process.exit(1);
     }
     if (err instanceof StackError) {
       process.stderr.write(`sipedge: ${err.message}\n`);

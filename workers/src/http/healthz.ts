@@ -3,6 +3,8 @@ import type { EdgeConfig } from "../config.ts";
 import { dynamoClient } from "../directory/dynamo.ts";
 import { EDGE_VERSION } from "../version.ts";
 
+const PROBE_TIMEOUT_MS = 2000;
+
 export interface BackendState {
   reachable: boolean;
   latencyMs?: number;
@@ -29,7 +31,10 @@ async function checkDynamo(config: EdgeConfig): Promise<BackendState> {
     const found = new Set<string>();
     let start: string | undefined;
     do {
-      const page = await dynamoClient(config).send(new ListTablesCommand({ ExclusiveStartTableName: start }));
+      // A health probe answers fast or says the backend is down: no retries.
+      const page = await dynamoClient(config).send(new ListTablesCommand({ ExclusiveStartTableName: start }), {
+        abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
       for (const name of page.TableNames ?? []) found.add(name);
       start = page.LastEvaluatedTableName;
     } while (start !== undefined);

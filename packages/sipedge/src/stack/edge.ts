@@ -2,10 +2,23 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { Log as MiniflareLog, LogLevel, Miniflare } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { pipeLines, type Log } from "./log.ts";
+import { readWorkerSettings } from "./wrangler-config.ts";
 
 export const REPO_ROOT = join(import.meta.dirname, "..", "..", "..", "..");
+
+/** The `request.cf` every local request carries (a loopback client has no location). */
+export const LOCAL_CF = {
+  colo: "LOCAL",
+  country: "XX",
+  continent: "EU",
+  city: "Localhost",
+  latitude: "50.1109",
+  longitude: "8.6821",
+  timezone: "UTC",
+  asn: 0,
+  clientTcpRtt: 0,
+};
 
 export interface EdgeOptions {
   host: string;
@@ -28,15 +41,15 @@ export interface Edge {
  * Bundles workers/src the way `wrangler deploy` does (esbuild, ES modules,
  * `cloudflare:*` left to the runtime) into one file.
  */
-export async function bundleWorker(buildDir: string): Promise<string> {
+export async function bundleWorker(buildDir: string, entry: string): Promise<string> {
   mkdirSync(buildDir, { recursive: true });
   const outfile = join(buildDir, "worker.mjs");
   await build({
-    entryPoints: [join(REPO_ROOT, "workers/src/index.ts")],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     format: "esm",
-    platform: "neutral",
+    platform: "browser", // as wrangler (esbuild default): applies package.json "browser" maps (the AWS SDK's fetch-based runtime config)
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["browser", "module", "main"],
@@ -54,19 +67,23 @@ export async function bundleWorker(buildDir: string): Promise<string> {
  * configurations cannot drift.
  */
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
-  const scriptPath = await bundleWorker(opts.buildDir);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(REPO_ROOT, "wrangler.toml"));
+  const settings = readWorkerSettings(join(REPO_ROOT, "wrangler.toml"));
+  const scriptPath = await bundleWorker(opts.buildDir, join(REPO_ROOT, settings.main));
   mkdirSync(opts.persistDir, { recursive: true });
   const miniflare = new Miniflare({
     name: "sipedge",
     modules: true,
     scriptPath,
     modulesRoot: dirname(scriptPath),
-    compatibilityDate: workerOptions.compatibilityDate,
-    compatibilityFlags: workerOptions.compatibilityFlags,
-    bindings: { ...(workerOptions.bindings as Record<string, string>), ...opts.bindings },
-    durableObjects: workerOptions.durableObjects,
+    compatibilityDate: settings.compatibilityDate,
+    compatibilityFlags: settings.compatibilityFlags,
+    bindings: { ...settings.vars, ...opts.bindings },
+    durableObjects: settings.durableObjects,
     durableObjectsPersist: opts.persistDir,
+    // Locally there is no Cloudflare edge to ask for `request.cf` (Miniflare
+    // would try workers.cloudflare.com and wait seconds for DNS to fail): give
+    // every request a fixed location instead.
+    cf: LOCAL_CF,
     host: opts.host,
     port: opts.port,
     log: new MiniflareLog(LogLevel.WARN),

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+interface Run {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `npm start`'s entry point exactly as package.json does, with extra options. */
+function npmStart(args: string[]): Run {
+  const child = spawn(process.execPath, [join(ROOT, "packages/sipedge/bootstrap.mjs"), "start", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+/** Resolves when `text` appears in the output; fails with the output if the process exits first. */
+function waitForOutput(run: Run, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (run.output().includes(text)) {
+        run.child.stdout.off("data", check);
+        resolve();
+      }
+    };
+    run.child.stdout.on("data", check);
+    run.exited.then((code) => reject(new Error(`exited with ${code} before printing "${text}":\n${run.output()}`)));
+    check();
+  });
+}
+
+describe("npm start", () => {
+  const stateDir = mkdtempSync(join(tmpdir(), "sipedge-start-"));
+  const started: Run[] = [];
+  afterAll(() => {
+    for (const r of started) r.child.kill("SIGKILL");
+  });
+
+  it("starts the stack, refuses a second copy on the same ports, stops on Ctrl-C, and starts again with the same state", async () => {
+    const ports = { edge: await freeTcpPort(), dynamo: await freeTcpPort(), ng: await freeUdpPort() };
+    const args = ["--edge-port", String(ports.edge), "--dynamo-port", String(ports.dynamo), "--ng-port", String(ports.ng), "--rtp-ports", "32000-32099", "--state-dir", stateDir];
+
+    const first = npmStart(args);
+    started.push(first);
+    await waitForOutput(first, "ready");
+    const passwords = [...first.output().matchAll(/demo user +(\S+) +password (\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(passwords).toHaveLength(2);
+    const health = await fetch(`http://127.0.0.1:${ports.edge}/healthz`);
+    expect(health.status).toBe(200);
+
+    const second = npmStart(args);
+    started.push(second);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`127.0.0.1:${ports.edge}`);
+    expect(second.output()).toContain("--edge-port");
+
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(0);
+    await assertTcpPortFree("edge", "127.0.0.1", ports.edge, "-");
+    await assertTcpPortFree("dynalite", "127.0.0.1", ports.dynamo, "-");
+
+    const third = npmStart(args);
+    started.push(third);
+    await waitForOutput(third, "ready");
+    const again = [...third.output().matchAll(/demo user +(\S+) +password (\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(again).toEqual(passwords);
+    third.child.kill("SIGINT");
+    expect(await third.exited).toBe(0);
+  });
+
+  it("rejects a malformed option with a message saying what is wrong", async () => {
+    const run = npmStart(["--edge-port", "99999", "--state-dir", stateDir]);
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain("--edge-port takes a port number from 1 to 65535");
+  });
+});
