@@ -15,9 +15,11 @@ interface Run {
 
 /** Runs `npm start`'s entry point exactly as package.json does, with extra options. */
 function npmStart(args: string[]): Run {
+  // Its own process group, so a failed test can stop the whole tree.
   const child = spawn(process.execPath, [join(ROOT, "packages/sipedge/bootstrap.mjs"), "start", ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1" },
+    detached: true,
   });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -45,7 +47,9 @@ describe("npm start", () => {
   const stateDir = mkdtempSync(join(tmpdir(), "sipedge-start-"));
   const started: Run[] = [];
   afterAll(() => {
-    for (const r of started) r.child.kill("SIGKILL");
+    for (const r of started) {
+      if (r.child.exitCode === null && r.child.pid !== undefined) process.kill(-r.child.pid, "SIGKILL");
+    }
   });
 
   it("starts the stack, refuses a second copy on the same ports, stops on Ctrl-C, and starts again with the same state", async () => {
@@ -78,7 +82,7 @@ describe("npm start", () => {
     expect(again).toEqual(passwords);
     third.child.kill("SIGINT");
     expect(await third.exited).toBe(0);
-  });
+  }, 240_000);
 
   it("rejects a malformed option with a message saying what is wrong", async () => {
     const run = npmStart(["--edge-port", "99999", "--state-dir", stateDir]);

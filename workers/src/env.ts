@@ -1,6 +1,8 @@
+import type { UserAgent } from "./platform/user-agent.ts";
+
 /** Bindings and settings the edge reads (wrangler.toml [vars] and secrets). */
 export interface Env {
-  USER_AGENT: DurableObjectNamespace;
+  USER_AGENT: DurableObjectNamespace<UserAgent>;
   EGRESS_LINK: DurableObjectNamespace;
   DYNAMODB_ENDPOINT?: string;
   DYNAMODB_REGION?: string;

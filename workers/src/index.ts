@@ -1,7 +1,11 @@
 import { Hono } from "hono";
 import { ConfigError, readConfig } from "./config.ts";
 import type { Env } from "./env.ts";
+import { adminApi } from "./http/admin.ts";
+import { ApiError } from "./http/api-error.ts";
 import { checkHealth } from "./http/healthz.ts";
+import { sipWebSocket } from "./http/sip-websocket.ts";
+import { logEvent } from "./log.ts";
 
 export { UserAgent } from "./platform/user-agent.ts";
 export { EgressLink } from "./platform/egress-link.ts";
@@ -13,12 +17,19 @@ app.get("/healthz", async (c) => {
   return c.json(health, health.ok ? 200 : 503);
 });
 
+// The SIP WebSocket (RFC 7118): /ws/alice@example.com or /ws?aor=alice@example.com.
+app.get("/ws/:aor", sipWebSocket);
+app.get("/ws", sipWebSocket);
+
+app.route("/v1", adminApi());
+
 app.onError((err, c) => {
+  if (err instanceof ApiError) return err.toResponse();
   if (err instanceof ConfigError) {
-    console.error(JSON.stringify({ event: "config-error", setting: err.setting, message: err.message }));
+    logEvent("config-error", { setting: err.setting, message: err.message }, "error");
     return c.json({ error: { code: "config", message: err.message } }, 500);
   }
-  console.error(JSON.stringify({ event: "unhandled", message: err.message }));
+  logEvent("unhandled", { path: new URL(c.req.url).pathname, message: err.message }, "error");
   return c.json({ error: { code: "internal", message: "internal error" } }, 500);
 });
 

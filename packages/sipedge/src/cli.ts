@@ -4,11 +4,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AdminApiError } from "./admin-client.ts";
 import { ADMIN_USAGE, adminCommand, UsageError } from "./admin-commands.ts";
-import { REPO_ROOT } from "./stack/edge.ts";
+import { REPO_ROOT } from "./paths.ts";
 import { prefixedLog } from "./stack/log.ts";
 import { StackError } from "./stack/ports.ts";
-import { demoUsers, loadOrCreate, newSecrets } from "./stack/seed.ts";
-import { startStack } from "./stack/stack.ts";
 
 const STATE_DIR = join(REPO_ROOT, ".state");
 
@@ -69,6 +67,10 @@ async function start(argv: string[]): Promise<void> {
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
     throw new UsageError(`--domain "${values.domain}" is not a host name (e.g. example.com)`);
   }
+  // Loaded here, not at the top: the stack pulls in Miniflare and esbuild,
+  // which the admin commands do not need and which take seconds to load.
+  const { demoUsers, loadOrCreate, newSecrets } = await import("./stack/seed.ts");
+  const { startStack } = await import("./stack/stack.ts");
   mkdirSync(stateDir, { recursive: true });
   const secrets = loadOrCreate(join(stateDir, "secrets.json"), newSecrets);
   const users = loadOrCreate(join(stateDir, `demo-users-${domain}.json`), () => demoUsers(domain));
@@ -106,6 +108,11 @@ async function start(argv: string[]): Promise<void> {
       log("stopping …");
       stack.stop().then(resolve, resolve);
     };
+    // Miniflare installs its own SIGINT/SIGTERM hook that exits at once
+    // (code 130) and would leave dynalite and rtpengine running; we stop the
+    // whole stack ourselves, workerd included.
+    process.removeAllListeners("SIGINT");
+    process.removeAllListeners("SIGTERM");
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });

@@ -1,11 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
 import { build } from "esbuild";
 import { Log as MiniflareLog, LogLevel, Miniflare } from "miniflare";
+import { REPO_ROOT } from "../paths.ts";
 import { pipeLines, type Log } from "./log.ts";
 import { readWorkerSettings } from "./wrangler-config.ts";
 
-export const REPO_ROOT = join(import.meta.dirname, "..", "..", "..", "..");
 
 /** The `request.cf` every local request carries (a loopback client has no location). */
 export const LOCAL_CF = {
@@ -87,7 +88,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     host: opts.host,
     port: opts.port,
     log: new MiniflareLog(LogLevel.WARN),
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       pipeLines(stdout, opts.log);
       pipeLines(stderr, opts.log);
     },

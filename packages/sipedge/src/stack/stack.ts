@@ -82,10 +82,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   mkdirSync(opts.stateDir, { recursive: true });
 
   const started: ChildProcess[] = [];
+  // Last resort if this process exits without stop(): never leave a
+  // dynalite or rtpengine behind holding its ports.
+  const killLeftovers = (): void => {
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  };
+  process.on("exit", killLeftovers);
   let edge: Edge | undefined;
   const stopAll = async (): Promise<void> => {
     await edge?.miniflare.dispose().catch(() => undefined);
     await Promise.all(started.map((c) => stopChild(c)));
+    process.off("exit", killLeftovers);
   };
   try {
     const dynalite = await startDynalite({
