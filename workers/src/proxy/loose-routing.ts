@@ -1,0 +1,27 @@
+import type { SipRequest } from "sip-parser-ts";
+import { SipError } from "../sip-error.ts";
+import type { FlowToken } from "./flow-token.ts";
+import type { ProxyContext, RouteInfo } from "./proxy-context.ts";
+
+/**
+ * §16.4 (and §16.12's loose routing): a Route naming this DO (our flow
+ * token) or our bare domain is removed; what follows is the next hop. At
+ * most one token of ours is removed: a user calling herself has two (one
+ * per socket) in her route set, consumed on two passes through this DO. A
+ * token with a wrong MAC is refused (RFC 5626 §5.2: no forged routes into
+ * someone's socket).
+ */
+export function consumeRoute(ctx: ProxyContext, req: SipRequest): RouteInfo {
+  let popped: FlowToken | undefined;
+  for (const r of req.routes) {
+    const e = ctx.classifyRoute(r);
+    if (e.kind === "forged") throw new SipError(403, "Forbidden", [], "forged-flow-token");
+    if (e.kind === "domain" || (e.kind === "edge" && e.token.aor === ctx.aor && popped === undefined)) {
+      req.removeFirst("Route");
+      if (e.kind === "edge") popped = e.token;
+      continue;
+    }
+    return { popped, next: e };
+  }
+  return { popped };
+}
