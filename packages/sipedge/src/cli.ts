@@ -125,7 +125,7 @@ function run(cmd: string, args: string[]): number {
 
 function typecheck(): number {
   const tsc = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
-  for (const project of ["tsconfig.json", "workers/tsconfig.json", "packages/sip-parser-ts/tsconfig.json"]) {
+  for (const project of ["tsconfig.json", "workers/tsconfig.json", "workers/test/tsconfig.json", "packages/sip-parser-ts/tsconfig.json"]) {
     process.stdout.write(`[typecheck] ${project}\n`);
     const code = run(process.execPath, [tsc, "-p", project]);
     if (code !== 0) return code;
