@@ -24,7 +24,7 @@ export async function setup(project: TestProject): Promise<void> {
   const secrets = newSecrets();
   stack = await startStack({
     host: "127.0.0.1",
-    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), rtpMin: 31000, rtpMax: 31999 },
+    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(), rtpMin: 31000, rtpMax: 31999 },
     stateDir,
     persistDirectory: false,
     domain,
@@ -40,6 +40,7 @@ export async function setup(project: TestProject): Promise<void> {
     edgeUrl: stack.edgeUrl,
     dynamoEndpoint: stack.dynamoEndpoint,
     ngAddress: stack.ngAddress,
+    mediaAgentUrl: stack.mediaAgentUrl,
     domain,
     users,
     secrets,

@@ -5,6 +5,7 @@ export interface StackInfo {
   edgeUrl: string;
   dynamoEndpoint: string;
   ngAddress: { host: string; port: number };
+  mediaAgentUrl: string;
   domain: string;
   users: DemoUser[];
   secrets: LocalSecrets;

@@ -53,8 +53,8 @@ describe("npm start", () => {
   });
 
   it("starts the stack, refuses a second copy on the same ports, stops on Ctrl-C, and starts again with the same state", async () => {
-    const ports = { edge: await freeTcpPort(), dynamo: await freeTcpPort(), ng: await freeUdpPort() };
-    const args = ["--edge-port", String(ports.edge), "--dynamo-port", String(ports.dynamo), "--ng-port", String(ports.ng), "--rtp-ports", "32000-32099", "--state-dir", stateDir];
+    const ports = { edge: await freeTcpPort(), dynamo: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort() };
+    const args = ["--edge-port", String(ports.edge), "--dynamo-port", String(ports.dynamo), "--ng-port", String(ports.ng), "--agent-port", String(ports.agent), "--rtp-ports", "32000-32099", "--state-dir", stateDir];
 
     const first = npmStart(args);
     started.push(first);

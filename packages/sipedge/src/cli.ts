@@ -24,6 +24,7 @@ start options:
   --edge-port N     edge HTTP/WebSocket port (default 8787)
   --dynamo-port N   dynalite port (default 4567)
   --ng-port N       rtpengine ng control UDP port (default 2223)
+  --agent-port N    media agent HTTP port (default 8790)
   --rtp-ports A-B   rtpengine media port range (default 30000-30999)
   --state-dir DIR   where local state lives (default .state/)
   --domain NAME     SIP domain served (default example.com)
@@ -55,6 +56,7 @@ async function start(argv: string[]): Promise<void> {
       "edge-port": { type: "string" },
       "dynamo-port": { type: "string" },
       "ng-port": { type: "string" },
+      "agent-port": { type: "string" },
       "rtp-ports": { type: "string" },
       "state-dir": { type: "string" },
       domain: { type: "string" },
@@ -81,6 +83,7 @@ async function start(argv: string[]): Promise<void> {
       edge: port(values["edge-port"], 8787, "--edge-port"),
       dynalite: port(values["dynamo-port"], 4567, "--dynamo-port"),
       ng: port(values["ng-port"], 2223, "--ng-port"),
+      agent: port(values["agent-port"], 8790, "--agent-port"),
       rtpMin,
       rtpMax,
     },
@@ -96,6 +99,7 @@ async function start(argv: string[]): Promise<void> {
   log(`DynamoDB    ${stack.dynamoEndpoint}  (dynalite; tables subscribers, dids, trunks, media_nodes, cdrs)`);
   log(`rtpengine   ng udp:${stack.ngAddress.host}:${stack.ngAddress.port}`);
   log(`rtp ports   ${rtpMin}-${rtpMax}`);
+  log(`media agent ${stack.mediaAgentUrl}  (signed ng; /healthz, /metrics)`);
   log(`admin token ADMIN_TOKEN in ${join(stateDir, "secrets.json")}`);
   for (const u of users) log(`demo user   ${u.aor}  password ${u.password}`);
   log(`state       ${stateDir}  (reset with \`npm run reset\`)`);

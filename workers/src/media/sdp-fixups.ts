@@ -1,4 +1,7 @@
-import { parse, write, type SdpAttributes, type SessionDescription } from "sdp-transform";
+import { parse, write, type SessionDescription } from "sdp-transform";
+
+/** A session or media section seen as a bag of sdp-transform properties, for deleting by name. */
+type SdpAttributes = { [property: string]: unknown; invalid?: { value: string }[] };
 
 /**
  * What we change in the SDP rtpengine returns, where ng flags cannot do it
@@ -41,8 +44,8 @@ function stripFrom(target: SdpAttributes, names: readonly string[]): void {
 export function stripAttributes(sdp: string, names: readonly string[]): string {
   if (names.length === 0) return sdp;
   const session = parse(sdp);
-  stripFrom(session, names);
-  for (const m of session.media) stripFrom(m, names);
+  stripFrom(session as unknown as SdpAttributes, names);
+  for (const m of session.media) stripFrom(m as unknown as SdpAttributes, names);
   return write(session);
 }
 

@@ -5,13 +5,19 @@ import { createTables, LOCAL_AWS, startDynalite, type Dynalite } from "./dynalit
 import { startEdge, type Edge } from "./edge.ts";
 import type { Log } from "./log.ts";
 import { assertTcpPortFree, assertUdpPortFree } from "./ports.ts";
+import { startMediaAgent } from "./media-agent.ts";
 import { startRtpengine, type Rtpengine } from "./rtpengine.ts";
+
+/** The region the local media node heartbeats under. */
+export const LOCAL_MEDIA_REGION = "local";
 import { seedSubscribers, type DemoUser, type LocalSecrets } from "./seed.ts";
 
 export interface StackPorts {
   edge: number;
   dynalite: number;
   ng: number;
+  /** The media agent's HTTP port (signed ng, /healthz, /metrics). */
+  agent: number;
   rtpMin: number;
   rtpMax: number;
 }
@@ -35,6 +41,8 @@ export interface Stack {
   edgeUrl: string;
   dynamoEndpoint: string;
   ngAddress: { host: string; port: number };
+  /** The local media agent's signed ng endpoint. */
+  mediaAgentUrl: string;
   options: StackOptions;
   edge: Edge;
   dynalite: Dynalite;
@@ -43,7 +51,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function edgeBindings(opts: StackOptions, dynamoEndpoint: string): Record<string, string> {
+/** The Worker's bindings for a local edge on `host:ports.edge` against a local DynamoDB (also for tests that run their own edge). */
+export function edgeBindings(opts: Pick<StackOptions, "host" | "domain" | "secrets" | "extraOrigins"> & { ports: Pick<StackPorts, "edge"> }, dynamoEndpoint: string): Record<string, string> {
   const self = [`http://${opts.host}:${opts.ports.edge}`, `http://localhost:${opts.ports.edge}`];
   return {
     DYNAMODB_ENDPOINT: dynamoEndpoint,
@@ -79,6 +88,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   await assertTcpPortFree("the edge (workerd)", host, ports.edge, "--edge-port");
   await assertTcpPortFree("DynamoDB (dynalite)", host, ports.dynalite, "--dynamo-port");
   await assertUdpPortFree("rtpengine ng control", host, ports.ng, "--ng-port");
+  await assertTcpPortFree("the media agent", host, ports.agent, "--agent-port");
   mkdirSync(opts.stateDir, { recursive: true });
 
   const started: ChildProcess[] = [];
@@ -114,6 +124,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     started.push(rtpengine.process);
 
+    const agent = await startMediaAgent({
+      host,
+      port: ports.agent,
+      nodeId: "local-1",
+      region: LOCAL_MEDIA_REGION,
+      rtpengineNg: rtpengine.ngAddress,
+      dynamoEndpoint: dynalite.endpoint,
+      secret: opts.secrets.NG_SECRET,
+      capacity: 500,
+      log: opts.logFor("media-agent"),
+    });
+    started.push(agent.process);
+
     const edgeOptions = {
       host,
       port: ports.edge,
@@ -128,6 +151,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       edgeUrl: edge.url,
       dynamoEndpoint: dynalite.endpoint,
       ngAddress: rtpengine.ngAddress,
+      mediaAgentUrl: agent.ngUrl,
       options: opts,
       edge,
       dynalite,
