@@ -9,8 +9,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-// Debian packages the local stack and the test suite run for real.
-const DEBIAN_PACKAGES = ["rtpengine-daemon", "sip-tester"];
+// Debian packages the local stack and the test suite run for real
+// (chromium: the softphone's browser tests, driven by playwright-core).
+const DEBIAN_PACKAGES = ["rtpengine-daemon", "sip-tester", "chromium"];
 
 function say(msg) {
   process.stderr.write(`[setup] ${msg}\n`);

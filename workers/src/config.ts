@@ -1,4 +1,6 @@
 import type { Env } from "./env.ts";
+import { MediaRegionsError, parseMediaRegions, type MediaRegion } from "./media/media-regions.ts";
+import { DEFAULT_PENALTIES, type PenaltyDurations } from "./media/node-penalties.ts";
 
 export interface Tables {
   subscribers: string;
@@ -15,6 +17,14 @@ export interface EdgeConfig {
   domains: string[];
   /** Allowed Origins for the SIP WebSocket; `["*"]` allows any. */
   allowedOrigins: string[];
+  media: MediaConfig;
+}
+
+export interface MediaConfig {
+  /** MEDIA_REGIONS: where each media region is (media/media-regions.ts); empty = order by load alone. */
+  regions: MediaRegion[];
+  /** How long a failed node is skipped (MEDIA_NODE_PENALTY_S, MEDIA_NODE_CAPACITY_PENALTY_S). */
+  penalties: PenaltyDurations;
 }
 
 /** A setting that is missing or malformed, named so an operator can fix it. */
@@ -52,5 +62,37 @@ export function readConfig(env: Env): EdgeConfig {
     },
     domains,
     allowedOrigins: list(env.ALLOWED_ORIGINS),
+    media: {
+      regions: mediaRegions(env.MEDIA_REGIONS),
+      penalties: {
+        timeoutMs: seconds(env, "MEDIA_NODE_PENALTY_S", DEFAULT_PENALTIES.timeoutMs),
+        capacityMs: seconds(env, "MEDIA_NODE_CAPACITY_PENALTY_S", DEFAULT_PENALTIES.capacityMs),
+      },
+    },
   };
+}
+
+// readConfig runs on every request: parse each distinct MEDIA_REGIONS once.
+let regionsMemo: { text: string; regions: MediaRegion[] } | undefined;
+
+function mediaRegions(text: string | undefined): MediaRegion[] {
+  const key = text ?? "";
+  if (regionsMemo?.text === key) return regionsMemo.regions;
+  try {
+    const regions = parseMediaRegions(key);
+    regionsMemo = { text: key, regions };
+    return regions;
+  } catch (err) {
+    if (err instanceof MediaRegionsError) {
+      throw new ConfigError("MEDIA_REGIONS", `${err.message}; expected name:lat:lon,… (e.g. "eu-central-1:50.11:8.68,us-east-1:38.9:-77.04") or a JSON array of {"name","lat","lon"}`);
+    }
+    throw err;
+  }
+}
+
+function seconds(env: Env, setting: "MEDIA_NODE_PENALTY_S" | "MEDIA_NODE_CAPACITY_PENALTY_S", fallbackMs: number): number {
+  const raw = env[setting]?.trim();
+  if (raw === undefined || raw === "") return fallbackMs;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(setting, `"${raw}" is not a number of seconds`);
+  return Number(raw) * 1000;
 }

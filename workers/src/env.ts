@@ -19,4 +19,12 @@ export interface Env {
   NONCE_SECRET?: string;
   NG_SECRET?: string;
   EGRESS_SECRET?: string;
+  /** Seconds a device whose socket a restart took has to register again before its calls end (platform/lost-flows.ts); default 120. */
+  LOST_FLOW_GRACE_S?: string;
+  /** Media regions and their coordinates: `name:lat:lon,…` or JSON (media/media-regions.ts). */
+  MEDIA_REGIONS?: string;
+  /** Seconds a media node that timed out or could not be reached is skipped; default 60 (Kamailio rtpengine_disable_tout). */
+  MEDIA_NODE_PENALTY_S?: string;
+  /** Seconds a media node that answered a capacity error is skipped; default 10. */
+  MEDIA_NODE_CAPACITY_PENALTY_S?: string;
 }

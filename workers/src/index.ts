@@ -5,6 +5,7 @@ import { adminApi } from "./http/admin.ts";
 import { ApiError } from "./http/api-error.ts";
 import { checkHealth } from "./http/healthz.ts";
 import { sipWebSocket } from "./http/sip-websocket.ts";
+import { softphonePage, softphoneScript, softphoneStyle } from "./http/softphone.ts";
 import { logEvent } from "./log.ts";
 
 export { UserAgent } from "./platform/user-agent.ts";
@@ -22,6 +23,11 @@ app.get("/ws/:aor", sipWebSocket);
 app.get("/ws", sipWebSocket);
 
 app.route("/v1", adminApi());
+
+// The softphone page and its assets (workers/softphone/, bundled as text).
+app.get("/", softphonePage);
+app.get("/softphone.js", softphoneScript);
+app.get("/softphone.css", softphoneStyle);
 
 app.onError((err, c) => {
   if (err instanceof ApiError) return err.toResponse();

@@ -52,6 +52,45 @@ describe("proxy core: dialogs", () => {
     await b[0]!.reply(bye, 200);
   });
 
+  it("a restart loses every socket but not the dialog (flowLost); the devices come back on new flows and the BYE reaches the new one", async () => {
+    const { w, a1, b, alice, bob } = aliceAndBob();
+    const { ok } = await establishCall({ a1, b });
+    // The process restarts: sockets gone, fresh ProxyCores over the same stores.
+    a1.open = false;
+    b[0]!.open = false;
+    alice.hibernate();
+    bob.hibernate();
+    await alice.core.flowLost("a1");
+    await bob.core.flowLost("b1");
+    expect(alice.core.listDialogs()).toHaveLength(1);
+    expect(bob.core.listDialogs()).toHaveLength(1);
+    expect(new Set(alice.core.flowsInUse())).toEqual(new Set(["a1"]));
+    // Both devices register again on new sockets; the host hands the lost flows to them.
+    const a2 = alice.connect("a2");
+    const b2 = bob.connect("b2");
+    alice.successors.set("a1", "a2");
+    bob.successors.set("b1", "b2");
+    await a2.send(callerInDialog("BYE", ok, 3));
+    const bye = b2.lastRequest("BYE");
+    expect(bye.callId).toBe(ok.callId);
+    await b2.reply(bye, 200);
+    expect(a2.lastResponse(200).cseq.method).toBe("BYE");
+    expect(alice.core.listDialogs()).toEqual([]);
+    expect(bob.core.listDialogs()).toEqual([]);
+    expect(w.events("proxy-error")).toEqual([]);
+  });
+
+  it("flowLost fails what rings on the lost flow (480 to the caller) but ends no dialog", async () => {
+    const { a1, b, bob } = aliceAndBob();
+    await a1.send(invite({ callId: "ringing" }));
+    await b[0]!.reply(b[0]!.lastRequest("INVITE"), 180);
+    b[0]!.open = false;
+    bob.hibernate();
+    await bob.core.flowLost("b1");
+    expect(a1.lastResponse().status).toBe(480);
+    expect(b[0]!.requests("BYE")).toEqual([]);
+  });
+
   it("hibernation: both ProxyCores are dropped between every message, and the call still completes and the BYE routes", async () => {
     const { w, a1, b, alice, bob } = aliceAndBob(["b1", "b2"]);
     const sleep = () => {

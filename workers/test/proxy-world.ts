@@ -64,6 +64,8 @@ export class UserAgentDO {
   readonly host: ProxyHost;
   /** RPC messages received, for assertions on the DO-to-DO hop. */
   readonly rpcIn: string[] = [];
+  /** Lost flow → the flow its device came back on (ProxyHost.currentFlow; platform/lost-flows.ts). */
+  readonly successors = new Map<string, string>();
 
   constructor(
     readonly world: World,
@@ -76,8 +78,9 @@ export class UserAgentDO {
       isLocalDomain: (h) => h === DOMAIN,
       flows: (): FlowBinding[] =>
         [...self.flows.values()].filter((f) => f.open && f.contact !== undefined).map((f) => ({ flowId: f.id, contact: f.contact! })),
+      currentFlow: (flowId) => self.liveFlow(flowId),
       sendToFlow(flowId, text) {
-        const f = self.flows.get(flowId);
+        const f = self.flows.get(self.liveFlow(flowId));
         if (f === undefined || !f.open) return false;
         f.inbox.push(parseMessage(text));
         return true;
@@ -108,6 +111,11 @@ export class UserAgentDO {
       log: (event, fields) => void world.logs.push({ aor, event, fields }),
     };
     this.core = new ProxyCore(this.host, world.config);
+  }
+
+  /** A flow, or the one its device came back on if it was lost (as the real host's currentFlow). */
+  liveFlow(flowId: string): string {
+    return this.flows.get(flowId)?.open === true ? flowId : (this.successors.get(flowId) ?? flowId);
   }
 
   /** Drops the ProxyCore (in-memory state lost, as on hibernation); a new one reads the same store. */

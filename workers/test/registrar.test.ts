@@ -116,8 +116,10 @@ describe("Registrar (RFC 3261 §10.3)", () => {
     expect(r1.outbound).toBe(true);
     expect(r1.headers).toContainEqual(["Require", "outbound"]);
     expect(r1.headers).toContainEqual(["Flow-Timer", "60"]);
+    expect(r1.replacedFlows).toEqual([]);
     // Reconnected: new socket, new Contact URI, new Call-ID; same instance and reg-id.
-    reg.register(req({ contacts: [contact("x2", { instance: inst, regId: 1 })], supported: ["outbound"], callId: "c9", expires: 600 }), { flowId: "f2", nowMs: T0 });
+    const r2 = reg.register(req({ contacts: [contact("x2", { instance: inst, regId: 1 })], supported: ["outbound"], callId: "c9", expires: 600 }), { flowId: "f2", nowMs: T0 });
+    expect(r2.replacedFlows).toEqual(["f1"]); // the platform hands f1's dialogs to f2 after a restart (lost-flows.ts)
     expect(store.rows.size).toBe(1);
     const b = [...store.rows.values()][0]!;
     expect(b.flowId).toBe("f2");

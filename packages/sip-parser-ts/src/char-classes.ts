@@ -1,30 +1,30 @@
-// Character classes of the SIP grammar (RFC 3261 §25.1), as one lookup table
-// so every scanner tests a character with a single array read instead of a
-// regular expression (README "Linear time").
+// Character classes of the SIP grammar (RFC 3261 §25.1): one lookup table,
+// so a scanner tests a character with one array read, and the scanners of
+// runs of one class that every parser here is built from.
 
 /** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
 export const TOKEN = 1;
 /** unreserved = alphanum / mark; mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")" */
-export const UNRESERVED = 2;
+const UNRESERVED = 2;
 /** user = 1*( unreserved / escaped / user-unreserved ); user-unreserved = "&" / "=" / "+" / "$" / "," / ";" / "?" / "/" */
-export const USER = 4;
+const USER = 4;
 /** password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," ) */
-export const PASSWORD = 8;
+const PASSWORD = 8;
 /** paramchar = param-unreserved / unreserved / escaped; param-unreserved = "[" / "]" / "/" / ":" / "&" / "+" / "$" */
-export const PARAM = 16;
+const PARAM = 16;
 /** hname / hvalue = *( hnv-unreserved / unreserved / escaped ); hnv-unreserved = "[" / "]" / "/" / "?" / ":" / "+" / "$" */
-export const HNV = 32;
+const HNV = 32;
 /** word (Call-ID, §25.1): alphanum and - . ! % * _ + ` ' ~ ( ) < > : \ " / [ ] ? { } */
 export const WORD = 64;
 /** Characters of a hostname or IPv4address (alphanum "-" "."; "_" tolerated, seen in the wild). */
-export const HOST = 128;
+const HOST = 128;
 /**
  * gen-value = token / host / quoted-string (§25.1): the unquoted form, so
  * token characters plus what a host adds (":" "[" "]" of IPv6; RFC 5118 §4.5
  * also accepts unbracketed IPv6 in received=). "/" and "@" are tolerated:
  * real stacks send them unquoted and neither can end a parameter.
  */
-export const GEN_VALUE = 256;
+const GEN_VALUE = 256;
 
 export const CHAR = new Uint16Array(128);
 
@@ -58,26 +58,8 @@ export function isHexDigit(c: number): boolean {
 }
 
 /** SP or HTAB: the whitespace of LWS once lines are unfolded (§25.1 WSP). */
-export function isWsp(c: number): boolean {
+function isWsp(c: number): boolean {
   return c === 32 || c === 9;
-}
-
-/**
- * Whether s[from, to) is made of `flag` characters and well-formed escapes
- * (escaped = "%" HEXDIG HEXDIG).
- */
-export function isEscapedRun(s: string, from: number, to: number, flag: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 37) {
-      if (i + 2 >= to) return false;
-      if (!isHexDigit(s.charCodeAt(i + 1)) || !isHexDigit(s.charCodeAt(i + 2))) return false;
-      i += 2;
-    } else if (c >= 128 || (CHAR[c]! & flag) === 0) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /** Index of the first non-WSP character at or after `i` (but not past `end`). */

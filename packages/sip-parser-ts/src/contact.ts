@@ -82,8 +82,3 @@ export function parseContactAt(s: string, from: number, to: number): Contact {
   }
   return contact;
 }
-
-/** @internal */
-export function parseContact(value: string): Contact {
-  return parseContactAt(value, 0, value.length);
-}

@@ -19,7 +19,17 @@ export class SipParseError extends Error {
   partial?: SipMessage;
 
   constructor(status: 400 | 513, reason: string, partial?: SipMessage) {
-    super(reason);
+    // Malformed input is an everyday event, not a bug: a stack trace would
+    // cost more than parsing the message, and says nothing the reason does
+    // not. V8 captures one in Error's constructor unless told not to.
+    const v8 = Error as { stackTraceLimit?: number };
+    const limit = v8.stackTraceLimit;
+    if (limit !== undefined) v8.stackTraceLimit = 0;
+    try {
+      super(reason);
+    } finally {
+      if (limit !== undefined) v8.stackTraceLimit = limit;
+    }
     this.status = status;
     this.reason = reason;
     if (partial !== undefined) this.partial = partial;

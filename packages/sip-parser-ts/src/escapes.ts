@@ -52,34 +52,3 @@ function decodeOctets(bytes: number[], ascii: boolean): string {
   decoder ??= new TextDecoder("utf-8");
   return decoder.decode(new Uint8Array(bytes));
 }
-
-/** Escapes every octet of `s` outside `keep` as %HH (UTF-8). */
-export function escapePercent(s: string, keep: (c: number) => boolean): string {
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80 && keep(c)) {
-      out += s[i];
-      continue;
-    }
-    let cp = c;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      }
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      cp = 0xfffd; // a lone surrogate has no UTF-8 form
-    }
-    if (cp < 0x80) out += pct(cp);
-    else if (cp < 0x800) out += pct(0xc0 | (cp >> 6)) + pct(0x80 | (cp & 63));
-    else if (cp < 0x10000) out += pct(0xe0 | (cp >> 12)) + pct(0x80 | ((cp >> 6) & 63)) + pct(0x80 | (cp & 63));
-    else out += pct(0xf0 | (cp >> 18)) + pct(0x80 | ((cp >> 12) & 63)) + pct(0x80 | ((cp >> 6) & 63)) + pct(0x80 | (cp & 63));
-  }
-  return out;
-}
-
-function pct(b: number): string {
-  return (b < 16 ? "%0" : "%") + b.toString(16).toUpperCase();
-}

@@ -120,7 +120,10 @@ export class StreamFramer {
         this.start += 4;
         return { keepAlive: true };
       }
-      // "\r\n\r" may still become a ping.
+      // "\r\n\r" may still become a ping. A lone "\r\n" is taken for the
+      // pong it almost always is: a 4-octet ping split between two reads
+      // would read as two pongs, which beats holding a real pong back until
+      // more data comes.
       if (available === 3 && b[s + 2] === 13) return undefined;
       this.start += 2;
       return { pong: true };
@@ -203,12 +206,13 @@ export class StreamFramer {
     return i < 0 ? -1 : from + i;
   }
 
-  private fail(error: SipParseError): undefined {
+  /** Enters the failed state; null tells next() to go on and report it. */
+  private fail(error: SipParseError): null {
     this.state = State.Failed;
     this.error = error;
     this.buf = new Uint8Array(0);
     this.start = this.end = 0;
-    return undefined;
+    return null;
   }
 
   /** Makes room for `extra` more octets, compacting or growing the buffer. */
@@ -237,26 +241,27 @@ export class StreamFramer {
  * to use: a stream message without one cannot be framed (§18.3), and two
  * values cannot both be right (RFC 4475 §3.3.9).
  */
-function contentLength(b: Uint8Array, from: number, to: number): number | string {
+function contentLength(buf: Uint8Array, from: number, to: number): number | string {
+  const b = buf.subarray(from, to);
+  const n = b.length;
   let found = -1;
   // Header lines start after each LF that is not followed by SP/HT; the first line is the start line.
-  for (let i = from; i < to; i++) {
-    if (b[i] !== 10) continue;
-    const ls = i + 1;
+  for (let lf = b.indexOf(10); lf !== -1; lf = b.indexOf(10, lf + 1)) {
+    const ls = lf + 1;
     const c0 = b[ls];
-    if (c0 === undefined || ls >= to || c0 === 32 || c0 === 9 || c0 === 13 || c0 === 10) continue;
-    let p = matchName(b, ls, to);
+    if (c0 === undefined || c0 === 32 || c0 === 9 || c0 === 13 || c0 === 10) continue;
+    let p = matchName(b, ls, n);
     if (p < 0) continue;
-    while (p < to && (b[p] === 32 || b[p] === 9 || b[p] === 13 || b[p] === 10)) p++;
+    while (p < n && (b[p] === 32 || b[p] === 9 || b[p] === 13 || b[p] === 10)) p++;
     let value = 0;
     const digits = p;
-    while (p < to && b[p]! >= 48 && b[p]! <= 57) {
+    while (p < n && b[p]! >= 48 && b[p]! <= 57) {
       value = value * 10 + (b[p]! - 48);
       if (value > Number.MAX_SAFE_INTEGER) return "Malformed Content-Length";
       p++;
     }
-    while (p < to && (b[p] === 32 || b[p] === 9 || b[p] === 13)) p++;
-    if (p === digits || (p < to && b[p] !== 10)) return "Malformed Content-Length";
+    while (p < n && (b[p] === 32 || b[p] === 9 || b[p] === 13)) p++;
+    if (p === digits || (p < n && b[p] !== 10)) return "Malformed Content-Length";
     if (found >= 0) return "Multiple Content-Length";
     found = value;
   }

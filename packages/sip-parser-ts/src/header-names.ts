@@ -64,13 +64,14 @@ const COMPACT: ReadonlyArray<readonly [string, string]> = [
 const KEY_OF = new Map<string, string>();
 /** Key → canonical spelling. */
 const NAME_OF = new Map<string, string>();
-/** keyAt's table: index (length * 32 + first letter & 31) → [spelling, key, spelling, key, ...]. */
-const BY_SHAPE: Array<string[] | undefined> = [];
+/** keyAt's table: index (length * 32 + first letter & 31) → [spelling, lowercased spelling, key, ...]. */
 const MAX_SHAPE_LENGTH = 32;
+// Dense from the start: a sparse array would fall back to dictionary elements.
+const BY_SHAPE: Array<string[] | undefined> = new Array<string[] | undefined>(MAX_SHAPE_LENGTH * 32).fill(undefined);
 
 function addShape(spelling: string, key: string): void {
   const i = spelling.length * 32 + (spelling.charCodeAt(0) & 31);
-  (BY_SHAPE[i] ??= []).push(spelling, key);
+  (BY_SHAPE[i] ??= []).push(spelling, spelling.toLowerCase(), key);
 }
 
 for (const [name, key] of KNOWN) {
@@ -106,17 +107,18 @@ export function keyAt(s: string, start: number, end: number): string | undefined
   if (len >= MAX_SHAPE_LENGTH) return undefined;
   const candidates = BY_SHAPE[len * 32 + (s.charCodeAt(start) & 31)];
   if (candidates === undefined) return undefined;
-  for (let i = 0; i < candidates.length; i += 2) {
-    // Most stacks write the canonical spelling: one native comparison.
-    if (s.startsWith(candidates[i]!, start)) return candidates[i + 1];
-    const key = candidates[i + 1]!;
+  for (let i = 0; i < candidates.length; i += 3) {
+    // Most stacks write the canonical spelling: one native comparison for
+    // the longer names.
+    if (len > 4 && s.startsWith(candidates[i]!, start)) return candidates[i + 2];
+    const lower = candidates[i + 1]!;
     let j = 0;
     for (; j < len; j++) {
       const c = s.charCodeAt(start + j);
-      const k = key.charCodeAt(j);
+      const k = lower.charCodeAt(j);
       if (c !== k && !(k >= 97 && k <= 122 && (c | 0x20) === k)) break;
     }
-    if (j === len) return key;
+    if (j === len) return candidates[i + 2];
   }
   return undefined;
 }

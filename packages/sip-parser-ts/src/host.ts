@@ -1,6 +1,7 @@
-// host = hostname / IPv4address / IPv6reference (RFC 3261 §25.1), with the
-// IPv6 grammar as corrected by RFC 5118 §4.8 (RFC 3261's ABNF wrongly admitted
-// "2001:db8:::192.0.2.1"; three colons in a row are never valid).
+// host = hostname / IPv4address / IPv6reference (RFC 3261 §25.1). IPv6 text
+// is checked against RFC 4291 §2.2, with one tolerance: RFC 3261's ABNF lets
+// "::" be followed by ":" and an IPv4 address ("[2001:db8:::192.0.2.1]"),
+// and RFC 5118 §4.10 asks implementations to tolerate that form.
 
 import { isHexDigit, scanHostChars } from "./char-classes.ts";
 
@@ -8,7 +9,7 @@ import { isHexDigit, scanHostChars } from "./char-classes.ts";
  * Where the host starting at s[i] ends (before a ":" port, ";" or end), or
  * -1 when there is no valid host there.
  */
-export function scanHost(s: string, i: number, end: number): number {
+function scanHost(s: string, i: number, end: number): number {
   if (i >= end) return -1;
   if (s.charCodeAt(i) === 91 /* [ */) {
     const close = s.indexOf("]", i);
@@ -17,6 +18,23 @@ export function scanHost(s: string, i: number, end: number): number {
   }
   const j = scanHostChars(s, i, end);
   return j > i && isHostname(s.slice(i, j)) ? j : -1;
+}
+
+/**
+ * The host starting at s[i] (up to a ":" port, ";" or end), or undefined
+ * when there is no valid host there; it ends at i + host.length.
+ */
+export function readHost(s: string, i: number, end: number): string | undefined {
+  if (i >= end) return undefined;
+  if (s.charCodeAt(i) === 91 /* [ */) {
+    const close = s.indexOf("]", i);
+    if (close < 0 || close >= end || !isIPv6(s, i + 1, close)) return undefined;
+    return s.slice(i, close + 1);
+  }
+  const j = scanHostChars(s, i, end);
+  if (j === i) return undefined;
+  const host = s.slice(i, j);
+  return isHostname(host) ? host : undefined;
 }
 
 /** Validates a whole string as a host: "example.com", "192.0.2.1" or "[2001:db8::1]". */
@@ -101,6 +119,8 @@ export function isIPv6(s: string, from: number, to: number): boolean {
       compressed = true;
       i++;
       if (i === to) break;
+      // RFC 5118 §4.10: ":::" before an embedded IPv4 address.
+      if (s.charCodeAt(i) === 58 && isIPv4(s, i + 1, to)) i++;
     }
   }
   return compressed ? groups <= 7 : groups === 8;

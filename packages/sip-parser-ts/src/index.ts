@@ -12,9 +12,10 @@ export { type CSeq, type RAck, parseCSeq, parseRAck } from "./cseq.ts";
 export { type SessionExpires } from "./session-timer.ts";
 export { type EventHeader } from "./event.ts";
 export { ReferTo, type Replaces, parseReplaces } from "./refer-to.ts";
-export { type AuthHeader, type HeaderField, SipMessage, SipRequest, SipResponse } from "./message.ts";
+export { type HeaderField, SipMessage, SipRequest, SipResponse } from "./message.ts";
 export { parseMessage } from "./parse.ts";
 export { type FramerEvent, StreamFramer } from "./framer.ts";
 export { type RequestOptions, type ResponseOptions, createRequest, createResponse, newBranch, randomToken } from "./build.ts";
 export { reasonPhrase } from "./reason-phrases.ts";
+// Digest authentication (RFC 2617, 7616, 8760): src/digest/.
 export * from "./digest/index.ts";

@@ -10,13 +10,14 @@
 // changing one does not change the message. Write it back with set(),
 // prepend() or append().
 
-import { CHAR, WORD, isToken } from "./char-classes.ts";
+import { isToken, scanWord } from "./char-classes.ts";
 import { type Contact, parseContactAt } from "./contact.ts";
 import { parseMediaType } from "./content-type.ts";
 import { type CSeq, type RAck, parseCSeqAt, parseRAck } from "./cseq.ts";
-import { parseAuthHeader } from "./digest/auth-header.ts";
+import { type AuthHeader, parseAuthHeader } from "./digest/auth-header.ts";
 import { badRequest, malformed } from "./errors.ts";
 import { type EventHeader, parseEvent } from "./event.ts";
+import { type HeaderField, HeaderLine } from "./header-line.ts";
 import { canonicalHeaderName, headerKey } from "./header-names.ts";
 import { NO_URI, NameAddr, parseNameAddrAt } from "./name-addr.ts";
 import { type ReferTo, parseReferTo } from "./refer-to.ts";
@@ -27,191 +28,125 @@ import { type Uri, parseUriAs } from "./uri.ts";
 import { concatBytes, decodeUtf8, encodeUtf8, utf8Length } from "./utf8.ts";
 import { type Via, parseViaAt } from "./via.ts";
 
-/** One header field line as received (or as set): name as written, lowercased full name, value. */
-export interface HeaderField {
-  /** As written: "v", "CALL-ID", "Via". */
-  readonly name: string;
-  /** Lowercased full name: "via", "call-id". */
-  readonly key: string;
-  /** The value, unfolded (§7.3.1: folding is equivalent to one SP) and trimmed. */
-  readonly value: string;
-}
-
-/** A parsed WWW-Authenticate, Authorization, Proxy-Authenticate or Proxy-Authorization value. */
-export interface AuthHeader {
-  scheme: string;
-  /** Lowercased names, unquoted values. */
-  params: Record<string, string>;
-}
-
-/**
- * @internal One header field line. Lines parsed from a message point into
- * its text and slice their name and value only when asked; lines we create
- * hold their name and value.
- */
-export class HeaderLine implements HeaderField {
-  /** @internal */
-  _name: string | undefined;
-  /** @internal */
-  _value: string | undefined;
-  /** @internal the string holding the value at [_va, _vb) (unless _folded) */
-  _vs: string;
-  /** @internal */
-  _va: number;
-  /** @internal */
-  _vb: number;
-
-  constructor(
-    public readonly key: string,
-    /** @internal the message text holding the line as received ("" for lines we create) */
-    public _src: string,
-    /** @internal where the line starts in _src; -1 for lines we create */
-    public _start: number,
-    /** @internal */
-    public _nameEnd: number,
-    valueStart: number,
-    valueEnd: number,
-    /** @internal where the line ends, before its CRLF */
-    public _end: number,
-    /** @internal the value spans folded lines and must be unfolded */
-    public _folded: boolean,
-    /** @internal the line is folded with a bare LF, to be written back with CRLF */
-    public _bareLf: boolean,
-  ) {
-    this._name = undefined;
-    this._value = undefined;
-    this._vs = _src;
-    this._va = valueStart;
-    this._vb = valueEnd;
-  }
-
-  /** @internal a line of our making */
-  static created(name: string, key: string, value: string): HeaderLine {
-    const line = new HeaderLine(key, "", -1, 0, 0, value.length, 0, false, false);
-    line._name = name;
-    line._value = value;
-    line._vs = value;
-    return line;
-  }
-
-  get name(): string {
-    return (this._name ??= this._src.slice(this._start, this._nameEnd));
-  }
-
-  get value(): string {
-    if (this._value === undefined) {
-      this._value = this._folded ? unfold(this._vs, this._va, this._vb) : this._vs.slice(this._va, this._vb);
-    }
-    return this._value;
-  }
-
-  /** @internal makes [_va, _vb) of _vs the unfolded value */
-  _flat(): this {
-    if (this._folded) {
-      this._vs = this.value;
-      this._va = 0;
-      this._vb = this._vs.length;
-      this._folded = false;
-    }
-    return this;
-  }
-}
-
-/** The value with every LWS run that contains a line break replaced by one SP (§7.3.1). */
-function unfold(src: string, from: number, to: number): string {
-  let out = "";
-  let segment = from;
-  let i = from;
-  while (i < to) {
-    const c = src.charCodeAt(i);
-    if (c !== 13 && c !== 10) {
-      i++;
-      continue;
-    }
-    let end = i;
-    while (end > segment && (src.charCodeAt(end - 1) === 32 || src.charCodeAt(end - 1) === 9)) end--;
-    out += src.slice(segment, end) + " ";
-    while (i < to) {
-      const d = src.charCodeAt(i);
-      if (d !== 13 && d !== 10 && d !== 32 && d !== 9) break;
-      i++;
-    }
-    segment = i;
-  }
-  return out + src.slice(segment, to);
-}
+export type { HeaderField };
 
 /** Cached accessor results; null records "header absent". */
 class AccessorCache {
-  uri: Uri | undefined = undefined;
-  vias: Via[] | undefined = undefined;
-  topVia: Via | undefined = undefined;
-  from: NameAddr | undefined = undefined;
-  to: NameAddr | undefined = undefined;
-  callId: string | undefined = undefined;
-  cseq: CSeq | undefined = undefined;
-  maxForwards: number | null | undefined = undefined;
-  contacts: Contact[] | "*" | undefined = undefined;
-  routes: NameAddr[] | undefined = undefined;
-  recordRoutes: NameAddr[] | undefined = undefined;
-  paths: NameAddr[] | undefined = undefined;
-  expires: number | null | undefined = undefined;
-  minExpires: number | null | undefined = undefined;
-  authorization: AuthHeader[] | undefined = undefined;
-  proxyAuthorization: AuthHeader[] | undefined = undefined;
-  wwwAuthenticate: AuthHeader[] | undefined = undefined;
-  proxyAuthenticate: AuthHeader[] | undefined = undefined;
-  contentType: string | null | undefined = undefined;
-  supported: string[] | undefined = undefined;
-  require: string[] | undefined = undefined;
-  proxyRequire: string[] | undefined = undefined;
-  allow: string[] | undefined = undefined;
-  unsupported: string[] | undefined = undefined;
-  sessionExpires: SessionExpires | null | undefined = undefined;
-  minSE: number | null | undefined = undefined;
-  rseq: number | null | undefined = undefined;
-  rack: RAck | null | undefined = undefined;
-  event: EventHeader | null | undefined = undefined;
-  referTo: ReferTo | null | undefined = undefined;
-  flowTimer: number | null | undefined = undefined;
+  declare uri: Uri | undefined;
+  declare vias: Via[] | undefined;
+  declare topVia: Via | undefined;
+  declare from: NameAddr | undefined;
+  declare to: NameAddr | undefined;
+  declare callId: string | undefined;
+  declare cseq: CSeq | undefined;
+  declare maxForwards: number | null | undefined;
+  declare contacts: Contact[] | "*" | undefined;
+  declare routes: NameAddr[] | undefined;
+  declare recordRoutes: NameAddr[] | undefined;
+  declare paths: NameAddr[] | undefined;
+  declare expires: number | null | undefined;
+  declare minExpires: number | null | undefined;
+  declare authorization: AuthHeader[] | undefined;
+  declare proxyAuthorization: AuthHeader[] | undefined;
+  declare wwwAuthenticate: AuthHeader[] | undefined;
+  declare proxyAuthenticate: AuthHeader[] | undefined;
+  declare contentType: string | null | undefined;
+  declare supported: string[] | undefined;
+  declare require: string[] | undefined;
+  declare proxyRequire: string[] | undefined;
+  declare allow: string[] | undefined;
+  declare unsupported: string[] | undefined;
+  declare sessionExpires: SessionExpires | null | undefined;
+  declare minSE: number | null | undefined;
+  declare rseq: number | null | undefined;
+  declare rack: RAck | null | undefined;
+  declare event: EventHeader | null | undefined;
+  declare referTo: ReferTo | null | undefined;
+  declare flowTimer: number | null | undefined;
+
+  constructor() {
+    this.uri = undefined;
+    this.vias = undefined;
+    this.topVia = undefined;
+    this.from = undefined;
+    this.to = undefined;
+    this.callId = undefined;
+    this.cseq = undefined;
+    this.maxForwards = undefined;
+    this.contacts = undefined;
+    this.routes = undefined;
+    this.recordRoutes = undefined;
+    this.paths = undefined;
+    this.expires = undefined;
+    this.minExpires = undefined;
+    this.authorization = undefined;
+    this.proxyAuthorization = undefined;
+    this.wwwAuthenticate = undefined;
+    this.proxyAuthenticate = undefined;
+    this.contentType = undefined;
+    this.supported = undefined;
+    this.require = undefined;
+    this.proxyRequire = undefined;
+    this.allow = undefined;
+    this.unsupported = undefined;
+    this.sessionExpires = undefined;
+    this.minSE = undefined;
+    this.rseq = undefined;
+    this.rack = undefined;
+    this.event = undefined;
+    this.referTo = undefined;
+    this.flowTimer = undefined;
+  }
 }
 
 export abstract class SipMessage {
   /** @internal text holding the start line and header block (and, for text input, the body) */
-  _src: string;
+  declare _src: string;
   /** @internal start line in _src */
-  _slStart: number;
+  declare _slStart: number;
   /** @internal */
-  _slEnd: number;
+  declare _slEnd: number;
   /** @internal index in _src just past the empty line ending the header block */
-  _headEnd = 0;
+  declare _headEnd: number;
   /** @internal index in _src where the message ends (text input) */
-  _rawEnd = 0;
+  declare _rawEnd: number;
   /** @internal */
-  _headers: HeaderLine[] = [];
+  declare _headers: HeaderLine[];
   /** @internal the body as text, when known */
-  _body: string | undefined = undefined;
+  declare _body: string | undefined;
   /** @internal the body as octets, when known */
-  _bodyBytes: Uint8Array | undefined = undefined;
+  declare _bodyBytes: Uint8Array | undefined;
   /** @internal the message octets as received (octet input) */
-  _bytes: Uint8Array | undefined = undefined;
+  declare _bytes: Uint8Array | undefined;
   /** @internal where the body starts in _bytes */
-  _bodyOffset = 0;
+  declare _bodyOffset: number;
   /** @internal */
-  _headChanged = false;
+  declare _headChanged: boolean;
   /** @internal */
-  _startLineChanged = false;
+  declare _startLineChanged: boolean;
   /** @internal */
-  _bodyChanged = false;
+  declare _bodyChanged: boolean;
   /** @internal */
-  _c: AccessorCache | undefined = undefined;
+  declare _c: AccessorCache | undefined;
   /** @internal */
-  _rawText: string | undefined = undefined;
+  declare _rawText: string | undefined;
   /** @internal */
-  _version: string;
+  declare _version: string;
 
   /** @internal Messages come from parseMessage, createRequest and createResponse. */
   constructor(src: string, slStart: number, slEnd: number, version: string) {
+    this._headEnd = 0;
+    this._rawEnd = 0;
+    this._headers = [];
+    this._body = undefined;
+    this._bodyBytes = undefined;
+    this._bytes = undefined;
+    this._bodyOffset = 0;
+    this._headChanged = false;
+    this._startLineChanged = false;
+    this._bodyChanged = false;
+    this._c = undefined;
+    this._rawText = undefined;
     this._src = src;
     this._slStart = slStart;
     this._slEnd = slEnd;
@@ -469,7 +404,9 @@ export abstract class SipMessage {
 
   /** @internal */
   _required(key: string, what: string): HeaderLine {
-    const h = this._only(key, what);
+    // Parsing made sure From, To, Call-ID and CSeq appear once; until the
+    // headers change, the first line is the only one.
+    const h = this._headChanged ? this._only(key, what) : this._line(key);
     if (h === undefined) throw badRequest("Missing " + what);
     return h;
   }
@@ -537,6 +474,8 @@ export abstract class SipMessage {
       if (values.length === 0) throw badRequest("Missing Via");
       const vias: Via[] = [];
       for (const v of values) vias.push(parseViaAt(v, 0, v.length, "Via"));
+      // topVia and vias[0] are one object, whichever was asked for first.
+      if (c.topVia !== undefined) vias[0] = c.topVia;
       c.vias = vias;
     }
     return c.vias;
@@ -580,7 +519,8 @@ export abstract class SipMessage {
   get callId(): string {
     const c = this._cache();
     if (c.callId === undefined) {
-      const value = this._required("call-id", "Call-ID").value;
+      const h = this._required("call-id", "Call-ID");
+      const value = h.value;
       if (!isCallId(value)) throw malformed("Call-ID");
       c.callId = value;
     }
@@ -779,9 +719,9 @@ export abstract class SipMessage {
 
 export class SipRequest extends SipMessage {
   /** @internal */
-  _method: string;
+  declare _method: string;
   /** @internal */
-  _requestUri: string;
+  declare _requestUri: string;
 
   /** @internal */
   constructor(src: string, slStart: number, slEnd: number, method: string, requestUri: string, version: string) {
@@ -828,9 +768,9 @@ export class SipRequest extends SipMessage {
 
 export class SipResponse extends SipMessage {
   /** @internal */
-  _status: number;
+  declare _status: number;
   /** @internal */
-  _reason: string;
+  declare _reason: string;
 
   /** @internal */
   constructor(src: string, slStart: number, slEnd: number, version: string, status: number, reason: string) {
@@ -870,15 +810,10 @@ function newLine(name: string, value: string | { toString(): string }): HeaderLi
 /** callid = word [ "@" word ] */
 function isCallId(s: string): boolean {
   const n = s.length;
-  let at = -1;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 64 /* @ */) {
-      if (at !== -1 || i === 0 || i === n - 1) return false;
-      at = i;
-    } else if (c >= 128 || (CHAR[c]! & WORD) === 0) {
-      return false;
-    }
-  }
-  return n > 0;
+  let i = scanWord(s, 0, n);
+  if (i === 0) return false;
+  if (i === n) return true;
+  if (s.charCodeAt(i) !== 64 /* @ */) return false;
+  const j = scanWord(s, i + 1, n);
+  return j === n && j > i + 1;
 }

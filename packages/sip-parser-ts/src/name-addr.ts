@@ -20,22 +20,30 @@ import { type Uri, parseUriAt } from "./uri.ts";
 
 export class NameAddr extends Parameterized {
   /** Display name, unquoted and unescaped; undefined when there is none. */
-  displayName: string | undefined;
+  declare displayName: string | undefined;
   /** @internal */
-  _uri: Uri | undefined;
+  declare _uri: Uri | undefined;
   /** @internal where the URI text is, until it is parsed */
-  _us = "";
+  declare _us: string;
   /** @internal */
-  _ua = 0;
+  declare _ua: number;
   /** @internal */
-  _ub = 0;
+  declare _ub: number;
   /** @internal the header to name in errors */
-  _what = "name-addr";
-  /** @internal the text this value was parsed from */
-  _raw: string | undefined = undefined;
+  declare _what: string;
+  /** @internal where the text this value was parsed from is in _us ([_ra, _rb), empty when built) */
+  declare _ra: number;
+  /** @internal */
+  declare _rb: number;
 
   constructor(uri: Uri, displayName?: string, params?: Iterable<readonly [string, string | null]>) {
     super();
+    this._us = "";
+    this._ua = 0;
+    this._ub = 0;
+    this._what = "name-addr";
+    this._ra = 0;
+    this._rb = 0;
     this._uri = uri;
     this.displayName = displayName;
     if (params !== undefined) this.params = new Map(params);
@@ -64,13 +72,14 @@ export class NameAddr extends Parameterized {
   }
 
   override toString(): string {
-    if (this._raw !== undefined) {
-      const o = parseNameAddrAt(new NameAddr(NO_URI), this._raw, 0, this._raw.length, "name-addr");
+    if (this._rb > this._ra) {
+      const raw = this._us.slice(this._ra, this._rb);
+      const o = parseNameAddrAt(new NameAddr(NO_URI), raw, 0, raw.length, "name-addr");
       if (
         o.displayName === this.displayName && sameParams(o.params, this.params) &&
         (this._uri === undefined || o.uri.toString() === this._uri.toString())
       ) {
-        return this._raw;
+        return raw;
       }
     }
     // Always the name-addr form: with brackets, no parameter can be taken for
@@ -89,11 +98,6 @@ export function parseNameAddr(s: string): NameAddr {
 
 /** @internal placeholder until the parse sets the URI */
 export const NO_URI = undefined as unknown as Uri;
-
-/** @internal Parses s into `target` (a NameAddr or a subclass), naming `what` in errors. */
-export function parseNameAddrInto<T extends NameAddr>(target: T, s: string, what: string): T {
-  return parseNameAddrAt(target, s, 0, s.length, what);
-}
 
 /** @internal Parses s[from, to) into `target`. */
 export function parseNameAddrAt<T extends NameAddr>(target: T, s: string, from: number, to: number, what: string): T {
@@ -155,8 +159,10 @@ export function parseNameAddrAt<T extends NameAddr>(target: T, s: string, from: 
     }
     p = uriEnd;
   }
-  // The URI is parsed when first read; its text must at least be there.
-  if (uriStart === uriEnd) throw malformed(what);
+  // The URI is parsed when first read; here it must at least start with a
+  // scheme and its colon (§19.1.1, §25.1 absoluteURI), which rules out "*"
+  // and other things that are no URI at all.
+  if (!hasScheme(s, uriStart, uriEnd)) throw malformed(what);
   target._us = s;
   target._ua = uriStart;
   target._ub = uriEnd;
@@ -166,6 +172,19 @@ export function parseNameAddrAt<T extends NameAddr>(target: T, s: string, from: 
     parseHeaderParams(s, p, end, list, what);
     target._pl = list;
   }
-  target._raw = start === 0 && end === s.length ? s : s.slice(start, end);
+  target._ra = start;
+  target._rb = end;
   return target;
+}
+
+/** scheme ":" at s[from]: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" */
+function hasScheme(s: string, from: number, to: number): boolean {
+  if (from >= to || ((s.charCodeAt(from) | 0x20) - 97) >>> 0 > 25) return false;
+  for (let i = from + 1; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 58) return i + 1 < to;
+    const l = c | 0x20;
+    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)) return false;
+  }
+  return false;
 }

@@ -21,9 +21,14 @@ export type ParamList = Array<string | null>;
 /** Something with parameters, stored as a list until the Map is asked for. */
 export abstract class Parameterized {
   /** @internal parameters as parsed */
-  _pl: ParamList | undefined = undefined;
+  declare _pl: ParamList | undefined;
   /** @internal parameters once materialized */
-  _pm: Params | undefined = undefined;
+  declare _pm: Params | undefined;
+
+  constructor() {
+    this._pl = undefined;
+    this._pm = undefined;
+  }
 
   /** Parameters; names lowercased, values as written, null for a name without value. */
   get params(): Params {

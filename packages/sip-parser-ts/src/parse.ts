@@ -15,11 +15,12 @@
 //
 // Everything else is parsed when an accessor first asks (message.ts).
 
-import { CHAR, TOKEN, scanToken } from "./char-classes.ts";
+import { scanToken } from "./char-classes.ts";
 import { SipParseError, badRequest, malformed } from "./errors.ts";
 import { keyAt } from "./header-names.ts";
 import { type ParseLimits, resolveLimits } from "./limits.ts";
-import { HeaderLine, type SipMessage, SipRequest, SipResponse } from "./message.ts";
+import { HeaderLine } from "./header-line.ts";
+import { type SipMessage, SipRequest, SipResponse } from "./message.ts";
 import { decodeUtf8, indexAfterOctets, utf8Length } from "./utf8.ts";
 
 /**
@@ -65,12 +66,12 @@ export function parseText(src: string, lim: Readonly<ParseLimits>, check: boolea
   return msg;
 }
 
-/** @internal */
-export function parseOctets(bytes: Uint8Array, lim: Readonly<ParseLimits>, check: boolean): SipRequest | SipResponse {
+function parseOctets(bytes: Uint8Array, lim: Readonly<ParseLimits>, check: boolean): SipRequest | SipResponse {
   const n = bytes.length;
   if (n > lim.maxMessageBytes) throw new SipParseError(513, "Message Too Large");
   let pos = 0;
   while (pos < n && (bytes[pos] === 13 || bytes[pos] === 10)) pos++;
+  if (pos === n) throw badRequest("Empty message");
   const headEnd = findHeadEnd(bytes, pos);
   // Without an empty line, let the text scanner report what is wrong.
   const text = decodeUtf8(bytes.subarray(pos, headEnd < 0 ? n : headEnd));
@@ -105,7 +106,7 @@ function skipLeadingCrlf(src: string, n: number): number {
 }
 
 /** Index just past the empty line (CRLF CRLF, or a bare LF in either place), or -1. */
-export function findHeadEnd(b: Uint8Array, from: number): number {
+function findHeadEnd(b: Uint8Array, from: number): number {
   let i = from;
   for (;;) {
     const lf = b.indexOf(10, i);
@@ -196,10 +197,16 @@ function scanHead(src: string, pos: number, lim: Readonly<ParseLimits>): Head {
       if (scanToken(src, lineStart, nameEnd) !== nameEnd) throw badRequest("Malformed header line");
       key = src.slice(lineStart, nameEnd).toLowerCase();
     }
+    // Usually exactly one SP after the colon and nothing at the end.
     let valueStart = colon + 1;
-    while (valueStart < lineEnd && isLws(src.charCodeAt(valueStart))) valueStart++;
+    if (valueStart < lineEnd && src.charCodeAt(valueStart) === 32) valueStart++;
+    if (valueStart < lineEnd && isLws(src.charCodeAt(valueStart))) {
+      while (valueStart < lineEnd && isLws(src.charCodeAt(valueStart))) valueStart++;
+    }
     let valueEnd = lineEnd;
-    while (valueEnd > valueStart && isLws(src.charCodeAt(valueEnd - 1))) valueEnd--;
+    if (valueEnd > valueStart && isLws(src.charCodeAt(valueEnd - 1))) {
+      while (valueEnd > valueStart && isLws(src.charCodeAt(valueEnd - 1))) valueEnd--;
+    }
     headers.push(
       new HeaderLine(key, src, lineStart, nameEnd, valueStart, valueEnd, lineEnd, folded, folded && hasBareLf(src, lineStart, lineEnd)),
     );
@@ -222,10 +229,6 @@ function scanHead(src: string, pos: number, lim: Readonly<ParseLimits>): Head {
     p = lf + 1;
   }
   msg._headEnd = p;
-  // NUL is never legal in the header block (escaped as %00 where needed,
-  // RFC 4475 §3.1.1.4), and C parsers downstream would end the line there.
-  const nul = src.indexOf("\0", pos);
-  if (nul !== -1 && nul < p) throw badRequest("Malformed header line");
   // §8.1.1 (RFC 4475 §3.3.1 insuf, §3.3.8 multi01).
   const requiredProblem =
     via === 0 ? "Missing Via" :
@@ -289,18 +292,17 @@ export function parseStartLine(src: string, s: number, e: number): SipRequest | 
     if (sp + 4 < e && src.charCodeAt(sp + 4) !== 32) throw malformed("Status-Line");
     // An empty Reason-Phrase is legal (RFC 4475 §3.1.1.13); so is none at all after the code, liberally.
     const reason = sp + 4 < e ? src.slice(sp + 5, e) : "";
-    return new SipResponse(src, s, e, src.slice(s, sp), status, reason);
+    const version = sp - s === 7 && src.startsWith("SIP/2.0", s) ? "SIP/2.0" : src.slice(s, sp);
+    return new SipResponse(src, s, e, version, status, reason);
   }
   const sp1 = src.indexOf(" ", s);
-  if (sp1 <= s || sp1 >= e) throw malformed("Request-Line");
-  for (let i = s; i < sp1; i++) {
-    const c = src.charCodeAt(i);
-    if (c >= 128 || (CHAR[c]! & TOKEN) === 0) throw malformed("Request-Line");
-  }
+  if (sp1 <= s || sp1 >= e || scanToken(src, s, sp1) !== sp1) throw malformed("Request-Line");
   const sp2 = src.lastIndexOf(" ", e - 1);
   if (sp2 <= sp1 + 1 || !isVersion(src, sp2 + 1, e)) throw malformed("Request-Line");
-  if (!looksLikeUri(src, sp1 + 1, sp2)) throw malformed("Request-Line");
-  return new SipRequest(src, s, e, src.slice(s, sp1), src.slice(sp1 + 1, sp2), src.slice(sp2 + 1, e));
+  const requestUri = src.slice(sp1 + 1, sp2);
+  if (!URI_SHAPE.test(requestUri)) throw malformed("Request-Line");
+  const version = e - sp2 === 8 && src.startsWith("SIP/2.0", sp2 + 1) ? "SIP/2.0" : src.slice(sp2 + 1, e);
+  return new SipRequest(src, s, e, src.slice(s, sp1), requestUri, version);
 }
 
 function isSipSlash(src: string, i: number): boolean {
@@ -325,20 +327,11 @@ function isVersion(src: string, s: number, e: number): boolean {
 
 /**
  * A cheap shape check of the Request-URI at framing time: a scheme, a colon,
- * and no character that cannot appear in any URI. The full parse is lazy
- * (SipRequest.uri).
+ * and no character that cannot appear in any URI (whitespace, controls, "<",
+ * ">", DQUOTE). The full parse is lazy (SipRequest.uri). Linear: the scheme
+ * class excludes ":", so the match has one way to proceed.
  */
-function looksLikeUri(src: string, s: number, e: number): boolean {
-  const f = src.charCodeAt(s) | 0x20;
-  if (f < 97 || f > 122) return false;
-  let colon = -1;
-  for (let i = s; i < e; i++) {
-    const c = src.charCodeAt(i);
-    if (c <= 32 || c === 127 || c === 60 || c === 62 || c === 34) return false;
-    if (c === 58 && colon < 0) colon = i;
-  }
-  return colon > s && colon < e - 1;
-}
+const URI_SHAPE = /^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20\x7f<>"]+$/;
 
 /** The checks every message must pass, with the framed message as `partial`. */
 function checkMessage(head: Head): void {

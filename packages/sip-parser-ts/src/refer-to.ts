@@ -23,7 +23,7 @@ export interface Replaces {
 
 /** A Refer-To value: the refer target, and the Replaces it carries, if any. */
 export class ReferTo extends NameAddr {
-  replaces?: Replaces;
+  declare replaces: Replaces | undefined;
 }
 
 export function parseReferTo(value: string): ReferTo {

@@ -11,7 +11,7 @@
 import { scanHnv, scanParamChars, scanPassword, scanUser } from "./char-classes.ts";
 import { malformed } from "./errors.ts";
 import { unescapePercent } from "./escapes.ts";
-import { scanHost } from "./host.ts";
+import { readHost } from "./host.ts";
 import { type ParamList, Parameterized, sameParams } from "./params.ts";
 
 export type Uri = SipUri | TelUri | AbsoluteUri;
@@ -27,22 +27,30 @@ export interface SipUriInit {
 }
 
 export class SipUri extends Parameterized {
-  scheme: "sip" | "sips" = "sip";
+  declare scheme: "sip" | "sips";
   /** The user part as written, escapes kept (RFC 3261 §19.1.2); see userDecoded. */
-  user: string | undefined = undefined;
-  password: string | undefined = undefined;
+  declare user: string | undefined;
+  declare password: string | undefined;
   /** hostname, IPv4 address, or IPv6 reference with its brackets ("[2001:db8::1]"). */
-  host = "";
-  port: number | undefined = undefined;
+  declare host: string;
+  declare port: number | undefined;
   /** @internal headers as parsed, [name, value, ...] */
-  _hl: string[] | undefined = undefined;
+  declare _hl: string[] | undefined;
   /** @internal */
-  _hm: Map<string, string> | undefined = undefined;
+  declare _hm: Map<string, string> | undefined;
   /** @internal the text this URI was parsed from */
-  _raw: string | undefined = undefined;
+  declare _raw: string | undefined;
 
   constructor(init?: SipUriInit) {
     super();
+    this.scheme = "sip";
+    this.user = undefined;
+    this.password = undefined;
+    this.host = "";
+    this.port = undefined;
+    this._hl = undefined;
+    this._hm = undefined;
+    this._raw = undefined;
     if (init === undefined) return;
     if (init.scheme !== undefined) this.scheme = init.scheme;
     this.user = init.user;
@@ -119,15 +127,17 @@ export class SipUri extends Parameterized {
 
 /** tel URI (RFC 3966 §3): telephone-subscriber and its parameters. */
 export class TelUri extends Parameterized {
-  readonly scheme = "tel" as const;
+  declare readonly scheme: "tel";
   /** global-number ("+1-201-555-0123") or local-number, visual separators kept. */
-  number: string;
+  declare number: string;
   /** @internal */
-  _raw: string | undefined = undefined;
+  declare _raw: string | undefined;
 
   constructor(number: string, params?: Iterable<readonly [string, string | null]>) {
     super();
+    (this as { scheme: "tel" }).scheme = "tel";
     this.number = number;
+    this._raw = undefined;
     if (params !== undefined) this.params = new Map(params);
   }
 
@@ -149,8 +159,8 @@ export class TelUri extends Parameterized {
 /** Any other scheme, kept opaque (RFC 3261 §25.1 absoluteURI). */
 export class AbsoluteUri {
   /** As written ("soap.beep", "nobodyKnowsThisScheme"); compare case-insensitively. */
-  readonly scheme: string;
-  readonly raw: string;
+  declare readonly scheme: string;
+  declare readonly raw: string;
 
   constructor(raw: string) {
     this.raw = raw;
@@ -260,9 +270,10 @@ function parseSipUri(s: string, start: number, from: number, end: number, scheme
       }
     }
   }
-  let p = scanHost(s, hostStart, end);
-  if (p < 0) throw malformed(what);
-  uri.host = s.slice(hostStart, p);
+  const host = readHost(s, hostStart, end);
+  if (host === undefined) throw malformed(what);
+  uri.host = host;
+  let p = hostStart + host.length;
   if (p < end && s.charCodeAt(p) === 58 /* : */) {
     p++;
     let port = 0;

@@ -10,7 +10,7 @@
 
 import { scanToken, skipWsp, trimWspEnd } from "./char-classes.ts";
 import { malformed } from "./errors.ts";
-import { isHost, isIPv4, isIPv6, scanHost } from "./host.ts";
+import { isHost, isIPv4, isIPv6, readHost } from "./host.ts";
 import { type ParamList, Parameterized, formatParams, parseHeaderParams, sameParams } from "./params.ts";
 import { parseUint } from "./scalars.ts";
 
@@ -25,19 +25,25 @@ export interface ViaInit {
 
 export class Via extends Parameterized {
   /** "SIP" */
-  protocolName = "SIP";
+  declare protocolName: string;
   /** "2.0" */
-  protocolVersion = "2.0";
+  declare protocolVersion: string;
   /** Uppercased: "UDP", "TCP", "TLS", "SCTP", "WS", "WSS", or any token (RFC 4475 §3.1.1.10). */
-  transport = "UDP";
+  declare transport: string;
   /** sent-by host; an IPv6 reference keeps its brackets. */
-  host = "";
-  port: number | undefined = undefined;
+  declare host: string;
+  declare port: number | undefined;
   /** @internal */
-  _raw: string | undefined = undefined;
+  declare _raw: string | undefined;
 
   constructor(init?: ViaInit) {
     super();
+    this.protocolName = "SIP";
+    this.protocolVersion = "2.0";
+    this.transport = "UDP";
+    this.host = "";
+    this.port = undefined;
+    this._raw = undefined;
     if (init === undefined) return;
     if (init.protocolName !== undefined) this.protocolName = init.protocolName;
     if (init.protocolVersion !== undefined) this.protocolVersion = init.protocolVersion;
@@ -118,11 +124,6 @@ export function parseVia(value: string): Via {
   return parseViaAt(value, 0, value.length, "Via");
 }
 
-/** @internal */
-export function parseViaAs(s: string, what: string): Via {
-  return parseViaAt(s, 0, s.length, what);
-}
-
 /** The usual transports as literals, so the common case allocates no string. */
 function knownTransport(s: string, i: number, j: number): string | undefined {
   const len = j - i;
@@ -171,10 +172,10 @@ export function parseViaAt(s: string, from: number, to: number, what: string): V
   if (j === end || (s.charCodeAt(j) !== 32 && s.charCodeAt(j) !== 9)) throw malformed(what);
   i = skipWsp(s, j, end);
   // sent-by
-  const hostStart = i;
-  i = scanHost(s, i, end);
-  if (i < 0) throw malformed(what);
-  via.host = s.slice(hostStart, i);
+  const host = readHost(s, i, end);
+  if (host === undefined) throw malformed(what);
+  via.host = host;
+  i += host.length;
   j = i;
   if (j < end && s.charCodeAt(j) !== 59 && s.charCodeAt(j) !== 58) j = skipWsp(s, j, end);
   if (j < end && s.charCodeAt(j) === 58 /* : */) {

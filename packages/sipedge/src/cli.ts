@@ -95,6 +95,7 @@ async function start(argv: string[]): Promise<void> {
     logFor: (name) => prefixedLog(name),
   });
   log(`edge        ${stack.edgeUrl}  (health: ${stack.edgeUrl}/healthz)`);
+  log(`softphone   ${stack.edgeUrl}/  (sign in as a demo user below)`);
   log(`SIP over WS ${stack.edgeUrl.replace(/^http/, "ws")}/ws/<user>@${domain}   subprotocol "sip"`);
   log(`DynamoDB    ${stack.dynamoEndpoint}  (dynalite; tables subscribers, dids, trunks, media_nodes, cdrs)`);
   log(`rtpengine   ng udp:${stack.ngAddress.host}:${stack.ngAddress.port}`);
@@ -129,7 +130,7 @@ function run(cmd: string, args: string[]): number {
 
 function typecheck(): number {
   const tsc = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
-  for (const project of ["tsconfig.json", "workers/tsconfig.json", "workers/test/tsconfig.json", "packages/sip-parser-ts/tsconfig.json"]) {
+  for (const project of ["tsconfig.json", "workers/tsconfig.json", "workers/test/tsconfig.json", "workers/softphone/tsconfig.json", "packages/sip-parser-ts/tsconfig.json"]) {
     process.stdout.write(`[typecheck] ${project}\n`);
     const code = run(process.execPath, [tsc, "-p", project]);
     if (code !== 0) return code;

@@ -12,7 +12,8 @@ import { FLOW_HEADERS, type ClientLocation } from "../platform/flow-headers.ts";
  *
  * - 400 the AOR is not `user@domain`;
  * - 404 its domain is not served here (SIP_DOMAINS);
- * - 403 an Origin header not on ALLOWED_ORIGINS. A request *without* Origin
+ * - 403 an Origin header not on ALLOWED_ORIGINS nor this Worker's own (the
+ *   softphone page at `/`). A request *without* Origin
  *   is allowed: browsers always send one on a WebSocket upgrade, so only
  *   non-browser clients (SIP stacks in Node, SIPp-like tools) omit it, and the
  *   check exists against cross-site WebSocket hijacking, which needs a
@@ -30,7 +31,8 @@ export async function sipWebSocket(c: Context<{ Bindings: Env }>): Promise<Respo
   if (aor === undefined) return refuse(400, "Bad Request: the AOR must look like user@domain, e.g. /ws/alice@example.com", raw);
   if (!config.domains.includes(aor.domain)) return refuse(404, `Not Found: domain ${aor.domain} is not served here`, aor.aor);
   const origin = c.req.header("Origin");
-  if (origin !== undefined && !originAllowed(origin, config.allowedOrigins)) {
+  // The softphone page this Worker serves at `/` is same-origin: always allowed.
+  if (origin !== undefined && !sameOrigin(origin, c.req.url) && !originAllowed(origin, config.allowedOrigins)) {
     return refuse(403, `Forbidden: Origin ${origin} is not allowed`, aor.aor);
   }
   if ((c.req.header("Upgrade") ?? "").toLowerCase() !== "websocket") {
@@ -49,6 +51,10 @@ export async function sipWebSocket(c: Context<{ Bindings: Env }>): Promise<Respo
   else headers.delete(FLOW_HEADERS.clientIp);
   const stub = c.env.USER_AGENT.get(c.env.USER_AGENT.idFromName(aor.aor));
   return stub.fetch(new Request(c.req.raw.url, { method: "GET", headers }));
+}
+
+function sameOrigin(origin: string, requestUrl: string): boolean {
+  return origin.toLowerCase().replace(/\/$/, "") === new URL(requestUrl).origin.toLowerCase();
 }
 
 function originAllowed(origin: string, allowed: string[]): boolean {

@@ -11,18 +11,40 @@ export interface Flow {
   /** CF-Connecting-IP when known: the key of per-source lock-outs. */
   ip?: string;
   location: ClientLocation;
+  /**
+   * This socket has proven its user's password (a REGISTER or a request
+   * passed digest): in-dialog requests on it are not challenged again.
+   */
+  authenticated?: boolean;
 }
 
 const NS = "sipedge.flow";
 
 type Attachment = Record<string, unknown>;
 
+/**
+ * Flows already read, per socket object: deserializing an attachment costs
+ * more than the rest of handling a small message, and a DO instance sees
+ * the same WebSocket object for a socket every time. Lost with the instance
+ * (hibernation), like any memory; `attachFlow` keeps it current.
+ */
+const known = new WeakMap<WebSocket, Flow>();
+
 export function attachFlow(ws: WebSocket, flow: Flow): void {
   const current = (ws.deserializeAttachment() as Attachment | null) ?? {};
   ws.serializeAttachment({ ...current, [NS]: { v: 1, ...flow } });
+  known.set(ws, { ...flow });
 }
 
 export function flowOf(ws: WebSocket): Flow | undefined {
+  const seen = known.get(ws);
+  if (seen !== undefined) return { ...seen };
+  const flow = readFlow(ws);
+  if (flow !== undefined) known.set(ws, { ...flow });
+  return flow;
+}
+
+function readFlow(ws: WebSocket): Flow | undefined {
   let att: unknown;
   try {
     att = ws.deserializeAttachment();
@@ -36,6 +58,7 @@ export function flowOf(ws: WebSocket): Flow | undefined {
     connectedAt: f.connectedAt,
     ...(typeof f.ip === "string" ? { ip: f.ip } : {}),
     location: typeof f.location === "object" && f.location !== null ? f.location : {},
+    ...(f.authenticated === true ? { authenticated: true } : {}),
   };
 }
 

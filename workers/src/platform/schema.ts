@@ -52,6 +52,16 @@ export const USER_AGENT_MIGRATIONS: Migration[] = [
       "CREATE TABLE subscriber_cache (aor TEXT PRIMARY KEY, record TEXT, fetched_at INTEGER NOT NULL)",
     ],
   },
+  {
+    id: "core-2-lost-flows",
+    statements: [
+      // Flows that storage names but that vanished without a close (a process
+      // restart): platform/lost-flows.ts. successor: the same device's new
+      // flow, which carries the lost one's dialogs.
+      "CREATE TABLE lost_flows (flow_id TEXT PRIMARY KEY, lost_at INTEGER NOT NULL, successor TEXT)",
+      "CREATE INDEX lost_flows_successor ON lost_flows (successor)",
+    ],
+  },
 ];
 
 /** Applies the migrations not applied yet. Costs one read when there is nothing to do. */

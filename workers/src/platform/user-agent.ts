@@ -7,55 +7,43 @@ import { readConfig } from "../config.ts";
 import { SubscriberDirectory } from "../directory/subscribers.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log.ts";
-import type { Binding } from "../registrar/binding.ts";
+import { ALLOW, PROXY_MIGRATIONS, ProxyCore } from "../proxy/index.ts";
 import { registerRequestOf } from "../registrar/register-request.ts";
 import { Registrar } from "../registrar/registrar.ts";
 import { SipError } from "../sip-error.ts";
 import { errorResponse, respond } from "../sip-responses.ts";
+import { dialogView, registrationView, type DialogView, type RegistrationView } from "./admin-views.ts";
 import { attachFlow, flowOf, newFlowId, type Flow } from "./flow.ts";
-import { FLOW_HEADERS, type ClientLocation } from "./flow-headers.ts";
-import type { DeliverFrom, MessageSource } from "./message-source.ts";
+import { FLOW_HEADERS } from "./flow-headers.ts";
+import { FlowRecovery } from "./flow-recovery.ts";
+import { LostFlows } from "./lost-flows.ts";
+import type { DeliverFrom, DeliverResult, MessageSource } from "./message-source.ts";
+import { DurableProxyHost, PROXY_TIMER_KIND } from "./proxy-host-adapter.ts";
 import { migrate, USER_AGENT_MIGRATIONS } from "./schema.ts";
+import { errorText, headOf, isKeepAlive, logMessage, parseLocation, safeCallId } from "./sip-frames.ts";
 import { SqliteBindingStore } from "./sqlite-binding-store.ts";
 import { SqliteFailureStore } from "./sqlite-failure-store.ts";
 import { SqliteNonceCounts } from "./sqlite-nonce-counts.ts";
 import { SubscriberCache } from "./subscriber-cache.ts";
 import { TimerTable } from "./timer-table.ts";
 
-/** Methods we name in Allow (RFC 3261 §20.5) when answering OPTIONS to the domain. */
-const ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE";
+const MIGRATIONS = [...USER_AGENT_MIGRATIONS, ...PROXY_MIGRATIONS];
 const BINDING_EXPIRY_TIMER = "registrar:expiry";
 const BINDING_EXPIRY_KIND = "binding-expiry";
 /** WebSocket close code we use when the subscriber is disabled or deleted (4000–4999: application codes). */
 const CLOSE_SUBSCRIBER_GONE = 4403;
 
-/** What the admin API shows of a binding. */
-export interface RegistrationView {
-  contact: string;
-  instance?: string;
-  reg_id?: number;
-  flow_id: string;
-  flow_connected: boolean;
-  outbound: boolean;
-  expires_in: number;
-  expires_at: string;
-  registered_at: string;
-  q?: number;
-  call_id: string;
-  cseq: number;
-  user_agent?: string;
-  location?: ClientLocation;
-}
-
 /**
  * One per AOR (ARCHITECTURE.md): holds the user's WebSockets with the
- * Hibernation API, and is their registrar (RFC 3261 §10, RFC 5626) and, with
- * the proxy core, their proxy. This class is the platform layer: it turns
- * sockets, RPC and the alarm into calls of the logic below (registrar, auth,
- * proxy), which import nothing from `cloudflare:*`.
+ * Hibernation API, and is their registrar (RFC 3261 §10, RFC 5626) and,
+ * through the proxy core (proxy/), their proxy (RFC 3261 §16). This class
+ * is the platform layer: it turns sockets, RPC and the alarm into calls of
+ * the logic below (registrar, auth, proxy), which import nothing from
+ * `cloudflare:*`; platform/proxy-host-adapter.ts is the proxy's view of it.
  *
- * Hibernation re-runs the constructor, so every entry point first calls
- * `ensureInitialized()` (PartyServer's pattern; STYLE.md).
+ * Hibernation re-runs the constructor, so every entry point first awaits
+ * `ready()` (PartyServer's `ensureInitialized`; STYLE.md). No entry point
+ * throws: a failure is logged and, where someone waits, answered.
  */
 export class UserAgent extends DurableObject<Env> {
   private initialized = false;
@@ -68,6 +56,13 @@ export class UserAgent extends DurableObject<Env> {
   protected timers!: TimerTable;
   protected subscribers!: SubscriberCache;
   private authenticator!: Authenticator;
+  private lostFlows!: LostFlows;
+  /** The proxy core, once the AOR is known: rebuilt on every wake-up, all its state is in SQLite. */
+  private proxy: ProxyCore | undefined;
+  /** Flows a restart took away (flow-recovery.ts), once the AOR is known. */
+  private flowRecovery: FlowRecovery | undefined;
+  /** Failing the transactions of flows lost to a restart; entry points wait for it. */
+  private recovery: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,17 +71,23 @@ export class UserAgent extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("\r\n\r\n", "\r\n"));
   }
 
-  /** Schema, state restore, wiring. Cheap after the first call. */
-  protected ensureInitialized(aorHint?: string): void {
+  /** Schema, state restore, wiring, and (first time after a restart) recovery of lost flows. Cheap after the first call. */
+  protected async ready(aorHint?: string): Promise<void> {
+    this.ensureInitialized(aorHint);
+    if (this.recovery !== undefined) await this.recovery;
+  }
+
+  private ensureInitialized(aorHint?: string): void {
     if (!this.initialized) {
       const sql = this.ctx.storage.sql;
-      migrate(sql, USER_AGENT_MIGRATIONS);
+      migrate(sql, MIGRATIONS);
       const stored = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'aor'").toArray()[0]?.value;
       if (stored !== undefined) this.aor = parseAor(stored);
       this.bindings = new SqliteBindingStore(sql, this.ctx.storage);
       this.registrar = new Registrar(this.bindings);
       this.timers = new TimerTable(sql, this.ctx.storage);
       this.timers.on(BINDING_EXPIRY_KIND, () => this.expireBindings());
+      this.timers.on(PROXY_TIMER_KIND, (key) => this.proxy?.onTimer(key));
       this.subscribers = new SubscriberCache(sql, () => new SubscriberDirectory(readConfig(this.env)));
       this.authenticator = new Authenticator({
         secret: this.env.NONCE_SECRET ?? "",
@@ -95,22 +96,82 @@ export class UserAgent extends DurableObject<Env> {
         limiter: new LoginLimiter(new SqliteFailureStore(sql)),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       });
+      this.lostFlows = new LostFlows(sql);
       this.initialized = true;
     }
     if (this.aor === undefined && aorHint !== undefined) {
       const aor = parseAor(aorHint);
-      if (aor !== undefined) {
+      // Only the name this DO was created from (the Worker and other DOs
+      // derive the id from the AOR): a wrong hint must not rename it.
+      if (aor !== undefined && this.env.USER_AGENT.idFromName(aor.aor).equals(this.ctx.id)) {
         this.aor = aor;
         this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('aor', ?)", aor.aor);
       }
     }
+    if (this.aor !== undefined && this.proxy === undefined) this.startProxy(this.aor);
+  }
+
+  /** Builds the proxy core over this DO (the ProxyHost is proxy-host-adapter.ts), then looks for flows a restart took away. */
+  private startProxy(aor: Aor): void {
+    const secret = this.env.NONCE_SECRET ?? "";
+    let domains: string[];
+    try {
+      domains = readConfig(this.env).domains;
+    } catch (err) {
+      logEvent("config-error", { aor: aor.aor, message: errorText(err) }, "error");
+      return;
+    }
+    if (secret === "") {
+      // Flow tokens would be forgeable (RFC 5626 §5.2): no proxying without the secret.
+      logEvent("config-error", { aor: aor.aor, setting: "NONCE_SECRET", message: "not set: calls are refused" }, "error");
+      return;
+    }
+    this.proxy = new ProxyCore(
+      new DurableProxyHost({
+        aor,
+        domains,
+        secret,
+        sql: this.ctx.storage.sql,
+        socket: (flowId) => this.socket(flowId),
+        bindings: this.bindings,
+        lostFlows: this.lostFlows,
+        timers: this.timers,
+        userAgent: (target) => this.env.USER_AGENT.get(this.env.USER_AGENT.idFromName(target)),
+        userExists: (target) => this.userExists(target),
+        authenticateOnFlow: (req, flowId) => this.authenticateOnFlow(req, "proxy", flowId),
+        dialogStored: () => this.flowRecovery?.armWatch(),
+      }),
+    );
+    this.flowRecovery = new FlowRecovery({
+      sql: this.ctx.storage.sql,
+      timers: this.timers,
+      lostFlows: this.lostFlows,
+      hasSocket: (flowId) => this.ctx.getWebSockets(flowId).length > 0,
+      closeFlow: (flowId, how) => this.closeFlow(flowId, how),
+      graceSetting: this.env.LOST_FLOW_GRACE_S,
+      aor: aor.aor,
+    });
+    this.recovery = this.flowRecovery.findLost(this.proxy)?.finally(() => {
+      this.recovery = undefined;
+    });
+  }
+
+  /** The open WebSocket of a flow. */
+  private socket(flowId: string): WebSocket | undefined {
+    const ws = this.ctx.getWebSockets(flowId)[0];
+    return ws !== undefined && ws.readyState === WebSocket.READY_STATE_OPEN ? ws : undefined;
   }
 
   // ---------------------------------------------------------------- sockets
 
   /** The WebSocket upgrade the Worker hands over (http/sip-websocket.ts has checked it). */
   override async fetch(request: Request): Promise<Response> {
-    this.ensureInitialized(request.headers.get(FLOW_HEADERS.aor) ?? undefined);
+    try {
+      await this.ready(request.headers.get(FLOW_HEADERS.aor) ?? undefined);
+    } catch (err) {
+      logEvent("do-init-failed", { message: errorText(err) }, "error");
+      return new Response("internal error\n", { status: 500 });
+    }
     if (this.aor === undefined) return new Response("no AOR\n", { status: 400 });
     if ((request.headers.get("Upgrade") ?? "").toLowerCase() !== "websocket") return new Response("WebSocket upgrade expected\n", { status: 426 });
     const flow: Flow = { id: newFlowId(), connectedAt: Date.now(), location: parseLocation(request.headers.get(FLOW_HEADERS.location)) };
@@ -128,7 +189,7 @@ export class UserAgent extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
-      this.ensureInitialized();
+      await this.ready();
       const flow = flowOf(ws);
       if (flow === undefined || this.aor === undefined) {
         ws.close(1011, "flow state lost");
@@ -147,9 +208,16 @@ export class UserAgent extends DurableObject<Env> {
         this.answerUnparsable(ws, flow, err, text);
         return;
       }
+      logMessage(this.aor.aor, msg, `flow:${flow.id}`);
       const source: MessageSource = { kind: "flow", flow, ws };
-      if (msg instanceof SipRequest) await this.handleRequest(msg, source);
-      else await this.handleResponse(msg, source);
+      if (msg instanceof SipRequest && (msg.method === "REGISTER" || (msg.method === "OPTIONS" && this.isForDomain(msg)))) {
+        await this.answerLocally(msg, source);
+      } else if (this.proxy !== undefined) {
+        // RFC 3261 §16: everything else is the proxy's, requests and responses alike.
+        await this.proxy.onFlowMessage(flow.id, msg);
+      } else if (msg instanceof SipRequest && msg.method !== "ACK") {
+        this.refuse(msg, source, new SipError(503, "Service Unavailable", [], "proxy-not-configured"));
+      }
     } catch (err) {
       // Never throw out of a socket handler: the DO must keep serving (issue 3).
       logEvent("ws-message-failed", { aor: this.aor?.aor, message: errorText(err) }, "error");
@@ -172,7 +240,7 @@ export class UserAgent extends DurableObject<Env> {
 
   private async flowEnded(ws: WebSocket, how: string, detail: Record<string, string | number>): Promise<void> {
     try {
-      this.ensureInitialized();
+      await this.ready();
       const flow = flowOf(ws);
       if (flow === undefined) return;
       await this.closeFlow(flow.id, how, detail);
@@ -181,20 +249,23 @@ export class UserAgent extends DurableObject<Env> {
     }
   }
 
-  /** A flow is gone: its bindings go with it (PITFALLS 13, 15), then the proxy's hook. Idempotent. */
-  private async closeFlow(flowId: string, how: string, detail: Record<string, string | number> = {}): Promise<void> {
-    const removed = this.bindings.removeFlow(flowId);
-    this.ctx.storage.sql.exec("DELETE FROM auth_failures WHERE scope = ?", `flow:${flowId}`);
-    logEvent("flow-closed", { aor: this.aor?.aor, flow: flowId, how, bindings_removed: removed.length, ...detail });
-    await this.onFlowClosed(flowId);
-  }
-
   /**
-   * PROXY HOOK: a flow (socket) closed or failed. Its bindings are already
-   * removed; the proxy core ends the dialogs that lived on it (BYE to the
-   * other side; PITFALLS 5, 13).
+   * A flow is gone: its bindings go with it (PITFALLS 13, 15), then the
+   * proxy ends what lived on it: ringing requests cancelled, branches to it
+   * failed, dialogs ended with a BYE to the other side (PITFALLS 5, 13).
+   * Flows it had adopted after a restart (lost-flows.ts) go with it.
+   * Idempotent (a close and an error may both arrive).
    */
-  protected async onFlowClosed(_flowId: string): Promise<void> {}
+  private async closeFlow(flowId: string, how: string, detail: Record<string, string | number> = {}): Promise<void> {
+    const adopted = this.lostFlows.takeAdopted(flowId);
+    this.lostFlows.forget(flowId);
+    let removed = this.bindings.removeFlow(flowId).length;
+    for (const lost of adopted) removed += this.bindings.removeFlow(lost).length;
+    this.ctx.storage.sql.exec("DELETE FROM auth_failures WHERE scope = ?", `flow:${flowId}`);
+    logEvent("flow-closed", { aor: this.aor?.aor, flow: flowId, how, bindings_removed: removed, adopted: adopted.length, ...detail });
+    if (this.proxy === undefined) return;
+    for (const f of [flowId, ...adopted]) await this.proxy.flowClosed(f);
+  }
 
   /** A frame that is not one SIP message: 400/513 if we can tell whom to answer, else dropped. */
   private answerUnparsable(ws: WebSocket, flow: Flow, err: unknown, text: string): void {
@@ -219,18 +290,12 @@ export class UserAgent extends DurableObject<Env> {
 
   // ------------------------------------------------------------- SIP layer
 
-  /** Dispatches a request by method; a SipError anywhere below becomes its response here. */
-  protected async handleRequest(req: SipRequest, source: MessageSource): Promise<void> {
+  /** What the platform answers itself: REGISTER, and OPTIONS to the domain (no digest: it reveals nothing). */
+  private async answerLocally(req: SipRequest, source: MessageSource): Promise<void> {
     try {
-      if (req.method === "REGISTER" && source.kind === "flow") {
-        await this.onRegister(req, source);
-      } else if (req.method === "OPTIONS" && this.isForDomain(req)) {
-        this.send(source, respond(req, 200, "OK", [["Allow", ALLOW], ["Accept", "application/sdp"], ["Supported", "outbound, path"]], this.toTag));
-      } else {
-        await this.proxyRequest(req, source);
-      }
+      if (req.method === "REGISTER") await this.onRegister(req, source);
+      else this.send(source, respond(req, 200, "OK", [["Allow", ALLOW], ["Accept", "application/sdp"], ["Supported", "outbound, path"]], this.toTag));
     } catch (err) {
-      if (req.method === "ACK") return; // never answered (RFC 3261 §17.2.1)
       let sipErr: SipError;
       if (err instanceof SipError) sipErr = err;
       else if (err instanceof SipParseError) sipErr = new SipError(err.status, err.reason, [], "malformed-header");
@@ -238,79 +303,64 @@ export class UserAgent extends DurableObject<Env> {
         logEvent("request-failed", { aor: this.aor?.aor, call_id: safeCallId(req), method: req.method, message: errorText(err) }, "error");
         sipErr = new SipError(500, "Server Internal Error");
       }
-      try {
-        this.send(source, errorResponse(req, sipErr, this.toTag));
-      } catch (sendErr) {
-        logEvent("response-failed", { aor: this.aor?.aor, call_id: safeCallId(req), message: errorText(sendErr) }, "error");
-        return;
-      }
-      logEvent("sip-refused", {
-        aor: this.aor?.aor,
-        call_id: safeCallId(req),
-        method: req.method,
-        status: sipErr.status,
-        reason: sipErr.reason,
-        why: sipErr.why,
-        flow: source.kind === "flow" ? source.flow.id : undefined,
-      });
+      this.refuse(req, source, sipErr);
     }
   }
 
-  /**
-   * PROXY HOOK: every request that is not a REGISTER or an OPTIONS to the
-   * domain (RFC 3261 §16). Until the proxy core lands: 501.
-   */
-  protected async proxyRequest(req: SipRequest, _source: MessageSource): Promise<void> {
-    if (req.method === "ACK") return;
-    throw new SipError(501, "Not Implemented");
-  }
-
-  /** PROXY HOOK: a response arrived (from a socket or by RPC). Until the proxy core lands: dropped. */
-  protected async handleResponse(res: SipResponse, source: MessageSource): Promise<void> {
-    logEvent("sip-response-dropped", { aor: this.aor?.aor, call_id: safeCallId(res), status: res.status, from: source.kind });
-  }
-
-  /** Sends a message where `source` is: its socket, or back by RPC to the DO it came from. */
-  protected send(source: MessageSource, msg: SipRequest | SipResponse | string): void {
-    const text = typeof msg === "string" ? msg : msg.toString();
-    if (source.kind === "flow") {
-      source.ws.send(text);
-    } else if (source.kind === "user" && source.aor !== undefined) {
-      const stub = this.env.USER_AGENT.get(this.env.USER_AGENT.idFromName(source.aor));
-      this.ctx.waitUntil(stub.deliver(text, { kind: "user", ...(this.aor !== undefined ? { aor: this.aor.aor } : {}) }));
-    } else {
-      logEvent("send-unroutable", { aor: this.aor?.aor, to: source.kind }, "warn");
-    }
-  }
-
-  /** Sends to one of this AOR's flows by id; false if that socket is gone. Routing by flow, never by Contact host (PITFALLS 5). */
-  protected sendToFlow(flowId: string, text: string): boolean {
-    const ws = this.ctx.getWebSockets(flowId)[0];
-    if (ws === undefined) return false;
+  /** Answers a request with a SipError (STYLE.md point 4) and logs the refusal. */
+  private refuse(req: SipRequest, source: MessageSource, sipErr: SipError): void {
     try {
-      ws.send(text);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * RPC: SIP from another DO (a user's UserAgent or an EgressLink). The proxy
-   * core routes it; until then requests get 501 (sent back by RPC).
-   */
-  async deliver(message: string, from: DeliverFrom): Promise<void> {
-    this.ensureInitialized();
-    let msg: SipRequest | SipResponse;
-    try {
-      msg = parseMessage(message);
-    } catch (err) {
-      logEvent("deliver-unparsable", { aor: this.aor?.aor, from: from.aor ?? from.kind, why: errorText(err) }, "warn");
+      this.send(source, errorResponse(req, sipErr, this.toTag));
+    } catch (sendErr) {
+      logEvent("response-failed", { aor: this.aor?.aor, call_id: safeCallId(req), message: errorText(sendErr) }, "error");
       return;
     }
-    const source: MessageSource = from.kind === "user" && from.aor !== undefined ? { kind: "user", aor: from.aor } : { kind: "egress" };
-    if (msg instanceof SipRequest) await this.handleRequest(msg, source);
-    else await this.handleResponse(msg, source);
+    logEvent("sip-refused", {
+      aor: this.aor?.aor,
+      call_id: safeCallId(req),
+      method: req.method,
+      status: sipErr.status,
+      reason: sipErr.reason,
+      why: sipErr.why,
+      flow: source.flow.id,
+    });
+  }
+
+  /** Sends on the socket a message came from. */
+  protected send(source: MessageSource, msg: SipRequest | SipResponse | string): void {
+    source.ws.send(typeof msg === "string" ? msg : msg.toString());
+  }
+
+  /**
+   * RPC: SIP from another DO (a user's UserAgent; the EgressLink later).
+   * `to` is the AOR the caller meant: a DO woken by RPC alone does not know
+   * its name otherwise. Never throws: a refusal is the result, and the
+   * caller's proxy counts it as a failed hop.
+   */
+  async deliver(to: string, message: string, from: DeliverFrom): Promise<DeliverResult> {
+    try {
+      await this.ready(to);
+      if (this.aor?.aor !== to) return this.refuseDelivery(to, from, "not-this-aor");
+      if (this.proxy === undefined) return this.refuseDelivery(to, from, "proxy-not-configured");
+      if (from.kind !== "user" || from.aor === undefined) return this.refuseDelivery(to, from, "sender-not-supported");
+      let msg: SipRequest | SipResponse;
+      try {
+        msg = parseMessage(message);
+      } catch (err) {
+        return this.refuseDelivery(to, from, `unparsable: ${errorText(err)}`);
+      }
+      logMessage(this.aor.aor, msg, `user:${from.aor}`);
+      await this.proxy.onUserMessage(from.aor, msg);
+    } catch (err) {
+      // The message did arrive; what failed is logged here, the core answers what it can.
+      logEvent("deliver-failed", { aor: this.aor?.aor, from: from.aor ?? from.kind, message: errorText(err) }, "error");
+    }
+    return { accepted: true };
+  }
+
+  private refuseDelivery(to: string, from: DeliverFrom, why: string): DeliverResult {
+    logEvent("deliver-refused", { aor: this.aor?.aor, to, from: from.aor ?? from.kind, why }, "warn");
+    return { accepted: false, why };
   }
 
   /** Is this request addressed to the domain itself (no user part)? */
@@ -321,13 +371,20 @@ export class UserAgent extends DurableObject<Env> {
 
   /**
    * Digest authentication of this AOR's own UA: `www` → 401 (REGISTER),
-   * `proxy` → 407 (INVITE and other requests the proxy challenges). Throws
-   * the SipError to answer. For the proxy core.
+   * `proxy` → 407 (requests the proxy challenges). Throws the SipError to
+   * answer. A socket that passes is marked, so the proxy need not challenge
+   * its in-dialog requests (proxy-host-adapter.ts).
    */
   async authenticateRequest(req: SipRequest, kind: AuthKind, source: MessageSource): Promise<Authenticated> {
     if (this.aor === undefined) throw new SipError(500, "Server Internal Error");
-    const scopes = source.kind === "flow" ? [`flow:${source.flow.id}`, ...(source.flow.ip !== undefined ? [`src:${source.flow.ip}`] : [])] : [];
-    return this.authenticator.authenticate(req, kind, { aor: this.aor, nowMs: Date.now(), scopes });
+    const { flow, ws } = source;
+    const scopes = [`flow:${flow.id}`, ...(flow.ip !== undefined ? [`src:${flow.ip}`] : [])];
+    const auth = await this.authenticator.authenticate(req, kind, { aor: this.aor, nowMs: Date.now(), scopes });
+    if (flow.authenticated !== true) {
+      flow.authenticated = true;
+      attachFlow(ws, flow);
+    }
+    return auth;
   }
 
   /** authenticateRequest for a request that came on one of our flows, known by id (the proxy core's ProxyHost.authenticate). */
@@ -338,10 +395,16 @@ export class UserAgent extends DurableObject<Env> {
     return this.authenticateRequest(req, kind, { kind: "flow", flow, ws });
   }
 
+  /** Whether a subscriber exists and is enabled: 404 or 480 for a request that finds no flow (§16.5). */
+  private async userExists(aor: string): Promise<boolean> {
+    const record = aor === this.aor?.aor ? await this.subscribers.get(aor) : await new SubscriberDirectory(readConfig(this.env)).get(aor);
+    return record !== undefined && record.enabled !== false;
+  }
+
   // -------------------------------------------------------------- registrar
 
   /** REGISTER (RFC 3261 §10.3), only over this AOR's own sockets. */
-  private async onRegister(req: SipRequest, source: Extract<MessageSource, { kind: "flow" }>): Promise<void> {
+  private async onRegister(req: SipRequest, source: MessageSource): Promise<void> {
     const aor = this.aor!;
     // Step 1: the Request-URI names our domain.
     const ruri = req.uri;
@@ -358,6 +421,8 @@ export class UserAgent extends DurableObject<Env> {
     const auth = await this.authenticateRequest(req, "www", source); // steps 3–4
     const nowMs = Date.now();
     const result = this.registrar.register(view, { flowId: source.flow.id, nowMs });
+    // The same device back on a new socket after a restart carries its lost flow's dialogs (lost-flows.ts).
+    const adopted = this.lostFlows.adopt(result.replacedFlows, source.flow.id);
     const next = this.bindings.nextExpiry();
     if (next !== undefined) this.timers.scheduleNoLaterThan(BINDING_EXPIRY_TIMER, next, BINDING_EXPIRY_KIND);
     this.send(source, respond(req, 200, "OK", result.headers, this.toTag));
@@ -371,6 +436,7 @@ export class UserAgent extends DurableObject<Env> {
       removed: result.removed,
       bindings: result.bindings.length,
       outbound: result.outbound,
+      ...(adopted > 0 ? { adopted_lost_flows: adopted } : {}),
     });
   }
 
@@ -384,7 +450,7 @@ export class UserAgent extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     try {
-      this.ensureInitialized();
+      await this.ready();
       await this.timers.fire(Date.now());
     } catch (err) {
       logEvent("alarm-failed", { aor: this.aor?.aor, message: errorText(err) }, "error");
@@ -396,7 +462,7 @@ export class UserAgent extends DurableObject<Env> {
 
   /** RPC from the admin API: the subscriber changed in the directory. Disabling or deleting takes effect at once. */
   async subscriberChanged(aor: string, change: "created" | "updated" | "disabled" | "deleted"): Promise<void> {
-    this.ensureInitialized(aor);
+    await this.ready(aor);
     this.subscribers.invalidate();
     if (change === "disabled" || change === "deleted") {
       const sockets = this.ctx.getWebSockets();
@@ -418,7 +484,7 @@ export class UserAgent extends DurableObject<Env> {
 
   /** RPC from the admin API: the AOR's current bindings. */
   async registrations(aor: string): Promise<RegistrationView[]> {
-    this.ensureInitialized(aor);
+    await this.ready(aor);
     const now = Date.now();
     const connected = new Map<string, Flow>();
     for (const ws of this.ctx.getWebSockets()) {
@@ -428,77 +494,10 @@ export class UserAgent extends DurableObject<Env> {
     return this.bindings.list(now).map((b) => registrationView(b, now, connected.get(b.flowId)));
   }
 
-  /** RPC from the admin API: the AOR's active dialogs. PROXY HOOK: empty until the proxy core stores dialogs. */
-  async dialogs(aor: string): Promise<unknown[]> {
-    this.ensureInitialized(aor);
-    return [];
+  /** RPC from the admin API: the dialogs the AOR's user is in. */
+  async dialogs(aor: string): Promise<DialogView[]> {
+    await this.ready(aor);
+    if (this.proxy === undefined) return [];
+    return this.proxy.listDialogs().map((d) => dialogView(d, this.socket(d.flowId) !== undefined || this.lostFlows.successorOf(d.flowId) !== undefined));
   }
-}
-
-function registrationView(b: Binding, now: number, flow: Flow | undefined): RegistrationView {
-  return {
-    contact: b.uri,
-    ...(b.instance !== undefined ? { instance: b.instance } : {}),
-    ...(b.regId !== undefined ? { reg_id: b.regId } : {}),
-    flow_id: b.flowId,
-    flow_connected: flow !== undefined,
-    outbound: b.outbound,
-    expires_in: Math.max(0, Math.round((b.expiresAt - now) / 1000)),
-    expires_at: new Date(b.expiresAt).toISOString(),
-    registered_at: new Date(b.registeredAt).toISOString(),
-    ...(b.q !== undefined ? { q: b.q } : {}),
-    call_id: b.callId,
-    cseq: b.cseq,
-    ...(b.userAgent !== undefined ? { user_agent: b.userAgent } : {}),
-    ...(flow !== undefined ? { location: flow.location } : {}),
-  };
-}
-
-/** Blank frames: RFC 5626 §4.4.1 keep-alives (CRLFCRLF ping, CRLF pong); kept out of the parser (PITFALLS 14). */
-function isKeepAlive(text: string): boolean {
-  if (text.length === 0 || text.length > 8) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 13 && c !== 10) return false;
-  }
-  return true;
-}
-
-/**
- * The header block of an oversized message, parsed on its own so that it can
- * be answered 513 (RFC 3261 §21.5.14): the parser refuses the whole message
- * before framing it.
- */
-function headOf(text: string): SipRequest | undefined {
-  const end = text.indexOf("\r\n\r\n");
-  if (end < 0 || end > 16_384) return undefined;
-  const head = text.slice(0, end).replace(/\r\n(content-length|l)[ \t]*:[^\r]*/gi, "");
-  try {
-    const msg = parseMessage(head + "\r\nContent-Length: 0\r\n\r\n");
-    return msg instanceof SipRequest ? msg : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseLocation(header: string | null): ClientLocation {
-  if (header === null) return {};
-  try {
-    const v = JSON.parse(header) as unknown;
-    return typeof v === "object" && v !== null ? (v as ClientLocation) : {};
-  } catch {
-    return {};
-  }
-}
-
-function safeCallId(msg: SipRequest | SipResponse): string | undefined {
-  try {
-    return msg.callId;
-  } catch {
-    return undefined;
-  }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -14,4 +14,4 @@ export type { Dialog, DialogEnd, DialogSummary } from "./dialog.ts";
 export type { ClientBranch, ProxyTransaction } from "./proxy-transaction.ts";
 export type { FlowToken, TokenSigner } from "./flow-token.ts";
 export type { Hop } from "./hop.ts";
-export { TIMER_PREFIX } from "./proxy-timers.ts";
+export { TIMER_PREFIX, parseTimerKey } from "./proxy-timers.ts";

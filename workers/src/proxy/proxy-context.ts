@@ -80,6 +80,11 @@ export class ProxyContext {
     return rr;
   }
 
+  /** The live flow for a flow a token names (ProxyHost.currentFlow). */
+  currentFlow(flowId: string): string {
+    return this.host.currentFlow?.(flowId) ?? flowId;
+  }
+
   isLocalDomain(host: string): boolean {
     return this.host.isLocalDomain(host);
   }

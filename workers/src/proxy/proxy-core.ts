@@ -96,6 +96,29 @@ export class ProxyCore {
     await this.dialogs.flowClosed(flowId);
   }
 
+  /**
+   * A socket vanished without a close: the process restarted, and storage
+   * names a flow no socket carries any more. Its transactions end as on a
+   * close (ringing calls fail: their sockets cannot answer), but its dialogs
+   * stay: the device may come back on a new socket (`ProxyHost.currentFlow`),
+   * and calls must not all end because the edge restarted (a deploy). The
+   * host calls `flowClosed` later if the device does not come back.
+   */
+  async flowLost(flowId: string): Promise<void> {
+    await this.responses.flowClosed(flowId);
+  }
+
+  /** Every flow the stored transactions and dialogs name: for the host's check after a restart. */
+  flowsInUse(): Set<string> {
+    const flows = new Set<string>();
+    for (const tx of this.ctx.store.listTransactions()) {
+      if (tx.source.kind === "flow") flows.add(tx.source.flowId);
+      for (const b of tx.branches) if (b.target.kind === "flow") flows.add(b.target.flowId);
+    }
+    for (const d of this.ctx.store.listDialogs()) flows.add(d.flowId);
+    return flows;
+  }
+
   /** The dialogs this user is in, for the admin API. */
   listDialogs(): DialogSummary[] {
     return this.dialogs.list();
@@ -180,7 +203,7 @@ export class ProxyCore {
     }
     // Our own Route, last in the set: its flow token names the socket (PITFALLS 5: never the Request-URI's `.invalid` host).
     if (route.popped !== undefined && !(source.kind === "flow" && source.flowId === route.popped.flowId)) {
-      return [{ hop: flowHop(route.popped.flowId), byFlowToken: true }];
+      return [{ hop: flowHop(this.ctx.currentFlow(route.popped.flowId)), byFlowToken: true }];
     }
     if (isDomainUri(req.uri, (h) => this.ctx.isLocalDomain(h))) {
       if (req.method !== "OPTIONS") throw new SipError(405, "Method Not Allowed", [["Allow", ALLOW]]);
@@ -347,7 +370,7 @@ export class ProxyCore {
     let to: Hop | undefined;
     if (route.next?.kind === "edge") to = userHop(route.next.token.aor);
     else if (route.next === undefined && route.popped !== undefined && !(source.kind === "flow" && source.flowId === route.popped.flowId)) {
-      to = flowHop(route.popped.flowId);
+      to = flowHop(ctx.currentFlow(route.popped.flowId));
     }
     if (to === undefined) return;
     const maxForwards = req.maxForwards;

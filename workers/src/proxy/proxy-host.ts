@@ -34,6 +34,15 @@ export interface ProxyHost {
    */
   sendToFlow(flowId: string, text: string): boolean;
   /**
+   * The flow that carries `flowId`'s dialogs now: `flowId` itself, or, when
+   * that socket vanished without a close (a process restart) and the same
+   * device registered again on a new socket, the new one. A flow token in a
+   * Route names the flow of the dialog's creation; the core asks this before
+   * it routes by one, so the branch (and the responses matched against it)
+   * names the live socket. Absent: always `flowId`.
+   */
+  currentFlow?(flowId: string): string;
+  /**
    * Hands a request or response to another user's DO: the DO-to-DO hop,
    * which ends in that DO's `ProxyCore.onUserMessage(self.aor, message)`.
    * Rejects if the RPC fails. (A DO may name itself: the core never does,

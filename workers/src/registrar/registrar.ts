@@ -70,6 +70,12 @@ export interface RegisterResult {
   refreshed: number;
   removed: number;
   outbound: boolean;
+  /**
+   * Flows whose bindings this REGISTER moved onto its own flow: the same
+   * device (instance + reg-id, or the same Contact URI) came back on a new
+   * socket (RFC 5626 §6; PITFALLS 13).
+   */
+  replacedFlows: string[];
 }
 
 /**
@@ -97,6 +103,7 @@ export class Registrar {
     const changes: BindingChanges = { put: [], removeKeys: [] };
     let added = 0;
     let refreshed = 0;
+    const replacedFlows = new Set<string>();
 
     if (req.contacts === "*") {
       // Step 6: "*" only with Expires: 0 (the caller has checked that it stands alone).
@@ -151,6 +158,7 @@ export class Registrar {
         };
         if (existing === undefined) added++;
         else refreshed++;
+        if (existing !== undefined && existing.flowId !== ctx.flowId) replacedFlows.add(existing.flowId);
         byKey.set(key, binding);
         changes.put.push(binding);
       }
@@ -163,7 +171,7 @@ export class Registrar {
     if (changes.put.length > 0 || removed > 0) this.store.commit(changes);
     const bindings = req.contacts === "*" ? [] : [...byKey.values()];
     const outbound = req.contacts !== "*" && usesOutbound(req);
-    return { headers: this.responseHeaders(bindings, req, nowMs, outbound), bindings, added, refreshed, removed, outbound };
+    return { headers: this.responseHeaders(bindings, req, nowMs, outbound), bindings, added, refreshed, removed, outbound, replacedFlows: [...replacedFlows] };
   }
 
   /** Step 8: the 200 lists every current binding with its remaining lifetime, and a Date. */

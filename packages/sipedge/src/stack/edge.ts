@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { build } from "esbuild";
 import { Log as MiniflareLog, LogLevel, Miniflare } from "miniflare";
+import { buildSoftphone } from "../../../../workers/softphone/build.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { pipeLines, type Log } from "./log.ts";
 import { readWorkerSettings } from "./wrangler-config.ts";
@@ -40,10 +41,14 @@ export interface Edge {
 
 /**
  * Bundles workers/src the way `wrangler deploy` does (esbuild, ES modules,
- * `cloudflare:*` left to the runtime) into one file.
+ * `cloudflare:*` left to the runtime) into one file. First it builds the
+ * softphone (workers/softphone/build.ts, what wrangler.toml's `[build]
+ * command` runs before a deploy); its files come in as text modules, as
+ * wrangler's default rules make `.txt` and `.html` Text.
  */
 export async function bundleWorker(buildDir: string, entry: string): Promise<string> {
   mkdirSync(buildDir, { recursive: true });
+  await buildSoftphone();
   const outfile = join(buildDir, "worker.mjs");
   await build({
     entryPoints: [entry],
@@ -55,6 +60,7 @@ export async function bundleWorker(buildDir: string, entry: string): Promise<str
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["browser", "module", "main"],
     external: ["cloudflare:*", "node:*"],
+    loader: { ".txt": "text", ".html": "text" },
     sourcemap: "linked",
     logLevel: "warning",
   });

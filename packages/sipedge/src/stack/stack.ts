@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { createTables, LOCAL_AWS, startDynalite, type Dynalite } from "./dynalite.ts";
-import { startEdge, type Edge } from "./edge.ts";
+import { LOCAL_CF, startEdge, type Edge } from "./edge.ts";
 import type { Log } from "./log.ts";
 import { assertTcpPortFree, assertUdpPortFree } from "./ports.ts";
 import { startMediaAgent } from "./media-agent.ts";
@@ -61,6 +61,8 @@ export function edgeBindings(opts: Pick<StackOptions, "host" | "domain" | "secre
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.secretAccessKey,
     SIP_DOMAINS: opts.domain,
     ALLOWED_ORIGINS: [...self, ...(opts.extraOrigins ?? [])].join(","),
+    // The one local media region, where every local request "comes from" (LOCAL_CF).
+    MEDIA_REGIONS: `${LOCAL_MEDIA_REGION}:${LOCAL_CF.latitude}:${LOCAL_CF.longitude}`,
     ...opts.secrets,
   };
 }
