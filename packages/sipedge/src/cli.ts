@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AdminApiError } from "./admin-client.ts";
@@ -15,7 +15,7 @@ const USAGE = `usage: sipedge <command> [options]
 commands:
   start     run the whole system locally (what \`npm start\` does)
   test      type-check, then run the test suite (what \`npm test\` does)
-  bench     run benchmarks: \`npm run bench -- [parser|…]\`
+  bench     run benchmarks: \`npm run bench\` (all) or \`npm run bench -- parser edge media\`
   reset     delete local state (.state/: directory data, DO storage, secrets, demo passwords)
   user      manage subscribers on a running edge (see below)
   registrations AOR   show an AOR's registrations
@@ -145,10 +145,13 @@ function test(argv: string[]): number {
 }
 
 function bench(argv: string[]): number {
-  const names = argv.length > 0 ? argv : ["parser"];
+  const dir = join(REPO_ROOT, "test/bench");
+  const known = readdirSync(dir).filter((f) => /^[a-z0-9-]+\.ts$/.test(f)).map((f) => f.slice(0, -3)).sort();
+  const names = argv.length > 0 ? argv : known;
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) throw new UsageError(`unknown benchmark "${unknown[0]}"; there are: ${known.join(", ")}`);
   for (const name of names) {
-    if (!/^[a-z0-9-]+$/.test(name)) throw new UsageError(`unknown benchmark "${name}"`);
-    const code = run(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/bench", `${name}.ts`)]);
+    const code = run(process.execPath, ["--import", "tsx", join(dir, `${name}.ts`)]);
     if (code !== 0) return code;
   }
   return 0;
