@@ -24,12 +24,11 @@ const FLAGS = [
   "--allow-loopback-in-peer-connection",
 ];
 
-export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM_PATH);
-}
-
 /** Playwright gives every launch a fresh temporary profile (--user-data-dir). */
 export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`no Chromium at ${CHROMIUM_PATH}: \`npm test\` as root installs Debian's chromium; otherwise \`sudo apt-get install -y chromium\``);
+  }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, timeout: 30_000 });
 }
 

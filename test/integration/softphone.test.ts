@@ -2,7 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SipedgePhoneHook } from "../../workers/softphone/app.ts";
 import { eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
-import { chromiumAvailable, launchChromium, openPage, pageErrors } from "../harness/chromium.ts";
+import { launchChromium, openPage, pageErrors } from "../harness/chromium.ts";
 import "../harness/stack-info.ts";
 
 /**
@@ -87,7 +87,7 @@ async function waitForState(page: Page, want: Want, peerPrefix = "", timeoutMs =
   return stateOf(page);
 }
 
-describe.runIf(chromiumAvailable())("the softphone in headless Chromium", () => {
+describe("the softphone in headless Chromium", () => {
   const alice = stack.users[0]!;
   const bob = stack.users[1]!;
   let browser: Browser;

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createTables, startDynalite, type Dynalite } from "../../../../packages/sipedge/src/stack/dynalite.ts";
 import type { Log } from "../../../../packages/sipedge/src/stack/log.ts";
-import { pipeLines } from "../../../../packages/sipedge/src/stack/log.ts";
-import { freeTcpPort, freeUdpPort, waitUntil } from "../../../../packages/sipedge/src/stack/ports.ts";
-import { ngPing, rtpengineBinary, startRtpengine } from "../../../../packages/sipedge/src/stack/rtpengine.ts";
+import { freeTcpPort, freeUdpPort } from "../../../../packages/sipedge/src/stack/ports.ts";
+import { startRtpengine } from "../../../../packages/sipedge/src/stack/rtpengine.ts";
 import { stopChild } from "../../../../packages/sipedge/src/stack/stack.ts";
 import { MediaAgent } from "../../src/agent.ts";
 import { parseAgentConfig, type AgentConfig } from "../../src/config.ts";
@@ -55,23 +54,8 @@ export async function startTestRtpengine(portMin: number, portMax: number): Prom
 export async function startTestRtpengineWithInterfaces(interfaces: string[], portMin: number, portMax: number): Promise<RtpengineProcess> {
   const lines: string[] = [];
   const ngPort = await freeUdpPort();
-  const args = [
-    "--config-file=none",
-    "--table=-1",
-    "--foreground",
-    "--log-stderr",
-    "--log-level=5",
-    ...interfaces.map((i) => `--interface=${i}`),
-    `--port-min=${portMin}`,
-    `--port-max=${portMax}`,
-    `--listen-ng=127.0.0.1:${ngPort}`,
-  ];
-  const child = spawn(rtpengineBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
-  pipeLines(child.stdout, collecting(lines));
-  pipeLines(child.stderr, collecting(lines));
-  const ng = { host: "127.0.0.1", port: ngPort };
-  await waitUntil("rtpengine", () => ngPing(ng), 15_000, child);
-  return { ng, process: child, lines, stop: () => stopChild(child) };
+  const r = await startRtpengine({ host: "127.0.0.1", ngPort, portMin, portMax, interfaces, log: collecting(lines) });
+  return { ng: r.ngAddress, process: r.process, lines, stop: () => stopChild(r.process) };
 }
 
 export async function startTestDynalite(): Promise<Dynalite & { stop(): Promise<void> }> {

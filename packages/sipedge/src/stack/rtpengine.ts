@@ -9,6 +9,8 @@ export interface RtpengineOptions {
   ngPort: number;
   portMin: number;
   portMax: number;
+  /** `--interface` values; default one interface on `host`. A VM pair is `internal/PRIVATE` and `external/PRIVATE!PUBLIC` (PITFALLS 2). */
+  interfaces?: string[];
   log: Log;
 }
 
@@ -38,7 +40,7 @@ export async function startRtpengine(opts: RtpengineOptions): Promise<Rtpengine>
     "--foreground",
     "--log-stderr",
     "--log-level=5",
-    `--interface=${opts.host}`,
+    ...(opts.interfaces ?? [opts.host]).map((i) => `--interface=${i}`),
     `--port-min=${opts.portMin}`,
     `--port-max=${opts.portMax}`,
     `--listen-ng=${opts.host}:${opts.ngPort}`,
