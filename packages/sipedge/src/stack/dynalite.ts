@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type AttributeDefinition, type KeySchemaElement } from "@aws-sdk/client-dynamodb";
 import { TABLE_SPECS } from "../../../../workers/src/directory/tables.ts";
-import { pipeLines, type Log } from "./log.ts";
+import { spawnStackChild } from "./child.ts";
+import type { Log } from "./log.ts";
 import { waitUntil } from "./ports.ts";
 
 export interface DynaliteOptions {
@@ -34,9 +35,7 @@ export async function startDynalite(opts: DynaliteOptions): Promise<Dynalite> {
   const cli = createRequire(import.meta.url).resolve("dynalite/cli.js");
   const args = [cli, "--host", opts.host, "--port", String(opts.port), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"];
   if (opts.path !== undefined) args.push("--path", opts.path);
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  pipeLines(child.stdout, opts.log);
-  pipeLines(child.stderr, opts.log);
+  const child = spawnStackChild(process.execPath, args, opts.log);
   const endpoint = `http://${opts.host}:${opts.port}`;
   const client = dynamoClientFor(endpoint);
   await waitUntil("dynalite", async () => (await client.send(new ListTablesCommand({}))).TableNames !== undefined, 15_000, child);

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { REPO_ROOT } from "../paths.ts";
 import { LOCAL_AWS } from "./dynalite.ts";
-import { pipeLines, type Log } from "./log.ts";
+import { spawnStackChild } from "./child.ts";
+import type { Log } from "./log.ts";
 import { waitUntil } from "./ports.ts";
 
 export interface MediaAgentOptions {
@@ -46,18 +47,13 @@ export async function startMediaAgent(opts: MediaAgentOptions): Promise<MediaAge
     // Locally a stop should not wait for calls to drain for long.
     "--drain-timeout-ms", "2000",
   ];
-  const child = spawn(process.execPath, args, {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      SIPEDGE_NG_SECRET: opts.secret,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    },
+  const child = spawnStackChild(process.execPath, args, opts.log, {
+    ...process.env,
+    SIPEDGE_NG_SECRET: opts.secret,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   });
-  pipeLines(child.stdout, opts.log);
-  pipeLines(child.stderr, opts.log);
   await waitUntil("the media agent", async () => (await fetch(`${base}/healthz`)).ok, 30_000, child);
   return { ngUrl: `${base}/ng`, process: child };
 }

@@ -1,6 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { pipeLines, type Log } from "./log.ts";
+import { spawnStackChild } from "./child.ts";
+import type { Log } from "./log.ts";
 import { StackError, waitUntil } from "./ports.ts";
 
 export interface RtpengineOptions {
@@ -45,9 +46,7 @@ export async function startRtpengine(opts: RtpengineOptions): Promise<Rtpengine>
     `--port-max=${opts.portMax}`,
     `--listen-ng=${opts.host}:${opts.ngPort}`,
   ];
-  const child = spawn(rtpengineBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
-  pipeLines(child.stdout, opts.log);
-  pipeLines(child.stderr, opts.log);
+  const child = spawnStackChild(rtpengineBinary(), args, opts.log);
   const ngAddress = { host: opts.host, port: opts.ngPort };
   await waitUntil("rtpengine", () => ngPing(ngAddress), 15_000, child);
   return { ngAddress, process: child };

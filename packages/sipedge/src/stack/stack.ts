@@ -103,7 +103,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   let edge: Edge | undefined;
   const stopAll = async (): Promise<void> => {
     await edge?.miniflare.dispose().catch(() => undefined);
-    await Promise.all(started.map((c) => stopChild(c)));
+    // In reverse order of start: the media agent removes its media_nodes row
+    // on the way out, so DynamoDB must still be up when it stops.
+    for (const c of [...started].reverse()) await stopChild(c);
     process.off("exit", killLeftovers);
   };
   try {

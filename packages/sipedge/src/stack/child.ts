@@ -1,0 +1,15 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { pipeLines, type Log } from "./log.ts";
+
+/**
+ * Starts one process of the local stack with its output in `log`. It runs in
+ * its own process group, so the terminal's Ctrl-C reaches only us and we stop
+ * the stack in order (the media agent still needs DynamoDB to remove its
+ * row); stack.ts kills what is left if we exit early.
+ */
+export function spawnStackChild(command: string, args: string[], log: Log, env?: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, ...(env ? { env } : {}) });
+  pipeLines(child.stdout, log);
+  pipeLines(child.stderr, log);
+  return child;
+}
