@@ -301,3 +301,18 @@ export async function register(
 export function wsUrl(edgeUrl: string, aor: string): string {
   return `${edgeUrl.replace(/^http/, "ws")}/ws/${aor}`;
 }
+
+/** Clients a test file opens, closed together after each test. */
+export function clientPool(edgeUrl: string): { connect(aor: string, localAddress?: string): Promise<SipWsClient>; closeAll(): Promise<void> } {
+  const clients: SipWsClient[] = [];
+  return {
+    async connect(aor, localAddress) {
+      const c = await SipWsClient.connect(wsUrl(edgeUrl, aor), localAddress !== undefined ? { localAddress } : {});
+      clients.push(c);
+      return c;
+    },
+    async closeAll() {
+      await Promise.all(clients.splice(0).map((c) => (c.ws.readyState === c.ws.OPEN ? c.close() : undefined)));
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { newSubscriber } from "../harness/admin.ts";
 import "../harness/stack-info.ts";
-import { digestAuthorization, parseChallenge, register, registerMessage, SipWsClient, statusOf, wsUrl } from "../harness/sip-ws-client.ts";
+import { clientPool, digestAuthorization, parseChallenge, register, registerMessage, statusOf } from "../harness/sip-ws-client.ts";
 
 function options(aor: string, callId: string, cseq: number, extra: string[] = [], body = ""): string {
   const domain = aor.slice(aor.indexOf("@") + 1);
@@ -24,15 +24,9 @@ function options(aor: string, callId: string, cseq: number, extra: string[] = []
 
 describe("bad input: each gets its answer and the DO keeps serving", () => {
   const stack = inject("stack");
-  const clients: SipWsClient[] = [];
-  const connect = async (aor: string, localAddress?: string): Promise<SipWsClient> => {
-    const c = await SipWsClient.connect(wsUrl(stack.edgeUrl, aor), localAddress !== undefined ? { localAddress } : {});
-    clients.push(c);
-    return c;
-  };
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => (c.ws.readyState === c.ws.OPEN ? c.close() : undefined)));
-  });
+  const pool = clientPool(stack.edgeUrl);
+  const connect = pool.connect;
+  afterEach(() => pool.closeAll());
 
   it("OPTIONS to the domain: 200 with Allow", async () => {
     const { aor } = stack.users[0]!;

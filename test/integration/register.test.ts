@@ -2,19 +2,13 @@ import { buildChallenges } from "sip-parser-ts";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
 import "../harness/stack-info.ts";
-import { digestAuthorization, parseChallenge, register, registerMessage, SipWsClient, wsUrl } from "../harness/sip-ws-client.ts";
+import { clientPool, digestAuthorization, parseChallenge, register, registerMessage, SipWsClient } from "../harness/sip-ws-client.ts";
 
 describe("REGISTER through the edge (RFC 3261 §10, digest, RFC 5626)", () => {
   const stack = inject("stack");
-  const clients: SipWsClient[] = [];
-  const connect = async (aor: string, localAddress?: string): Promise<SipWsClient> => {
-    const c = await SipWsClient.connect(wsUrl(stack.edgeUrl, aor), localAddress !== undefined ? { localAddress } : {});
-    clients.push(c);
-    return c;
-  };
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => (c.ws.readyState === c.ws.OPEN ? c.close() : undefined)));
-  });
+  const pool = clientPool(stack.edgeUrl);
+  const connect = pool.connect;
+  afterEach(() => pool.closeAll());
 
   it("challenges with SHA-256 and MD5, MD5 last (PITFALLS 24), realm = domain, same nonce", async () => {
     const { aor } = stack.users[0]!;
