@@ -27,17 +27,7 @@ export function branchCopy(base: string, requestUri: string | undefined, via: st
  * so the next hop matches it to its server transaction.
  */
 export function cancelRequest(invite: SipRequest, b: ClientBranch, via: string): string {
-  return createRequest({
-    method: "CANCEL",
-    uri: b.requestUri,
-    from: invite.get("From")!,
-    to: invite.get("To")!,
-    callId: invite.callId,
-    cseq: invite.cseq.seq,
-    via,
-    maxForwards: 70,
-    headers: invite.getAll("Route").map((r): [string, string] => ["Route", r]),
-  }).toString();
+  return hopRequest("CANCEL", invite, b, invite.get("To")!, via);
 }
 
 /**
@@ -46,11 +36,16 @@ export function cancelRequest(invite: SipRequest, b: ClientBranch, via: string):
  * the response's To (with the UAS's tag), and the branch's Via.
  */
 export function ackRequest(invite: SipRequest, b: ClientBranch, res: SipResponse, via: string): string {
+  return hopRequest("ACK", invite, b, res.get("To")!, via);
+}
+
+/** A CANCEL or ACK that goes where a branch's INVITE went, with its CSeq number. */
+function hopRequest(method: "CANCEL" | "ACK", invite: SipRequest, b: ClientBranch, to: string, via: string): string {
   return createRequest({
-    method: "ACK",
+    method,
     uri: b.requestUri,
     from: invite.get("From")!,
-    to: res.get("To")!,
+    to,
     callId: invite.callId,
     cseq: invite.cseq.seq,
     via,
