@@ -5,6 +5,7 @@ export interface StackInfo {
   edgeUrl: string;
   dynamoEndpoint: string;
   ngAddress: { host: string; port: number };
+  /** The local media agent's ng URL (`http://…/ng`). */
   mediaAgentUrl: string;
   domain: string;
   users: DemoUser[];

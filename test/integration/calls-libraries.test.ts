@@ -13,6 +13,7 @@ import {
 } from "sip.js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { adminFetch, eventually, registrationsOf } from "../harness/admin.ts";
+import { cdrOf, noRtpengineSessions, rtpengineCalls } from "../harness/media.ts";
 import { CHROMIUM_OFFER, installJsSipMediaStub, stubSdhFactory } from "../harness/media-stub.ts";
 import "../harness/stack-info.ts";
 import { wsUrl } from "../harness/sip-ws-client.ts";
@@ -21,11 +22,14 @@ import { exchange as recorded, installRecordingWebSocket, waitForFrame, withoutR
 /**
  * Browser to browser (ARCHITECTURE.md): JsSIP 3.13 (alice) and SIP.js 0.21
  * (bob), run in Node over `ws`, call each other through the real edge
- * (workerd + dynalite). Media is stubbed (harness/media-stub.ts): the SDP is
- * the real Chromium offer and passes through unchanged for now. Each test
+ * (workerd + dynalite). Their media is stubbed (harness/media-stub.ts): the
+ * SDP is the real Chromium offer, anchored by the real rtpengine. Each test
  * asserts the library-level outcome and the exact SIP exchange the library
  * had on its socket (harness/ws-recorder.ts).
  */
+/** An ICE candidate of the stack's rtpengine (loopback, its RTP port range). */
+const RTPENGINE_CANDIDATE = /a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 3\d{4} typ host/;
+
 describe("JsSIP and SIP.js call each other through the edge", () => {
   const stack = inject("stack");
   const alice = stack.users[0]!;
@@ -52,7 +56,10 @@ describe("JsSIP and SIP.js call each other through the edge", () => {
     const callId = jssip.lastCallId;
     const ringing = jssipEvent(session, "progress");
     const invitation = await sipjs.invitations.next(); // SIP.js has sent 180 Ringing by itself
-    expect(invitation.body).toBe(CHROMIUM_OFFER); // passed through unchanged (no media yet)
+    // Anchored (ARCHITECTURE.md "Who owns media"): bob gets rtpengine's offer, not alice's.
+    expect(invitation.body).not.toBe(CHROMIUM_OFFER);
+    expect(invitation.body).toMatch(RTPENGINE_CANDIDATE);
+    expect(await rtpengineCalls(stack)).toContain(callId);
     await ringing;
     const confirmed = jssipEvent(session, "confirmed");
     await invitation.accept();
@@ -76,6 +83,11 @@ describe("JsSIP and SIP.js call each other through the edge", () => {
     ]);
     await eventually(() => dialogsOf(bob.aor), (d) => d.length === 0, 5_000, "bob's dialog to end");
     expect(await dialogsOf(alice.aor)).toEqual([]);
+    // The caller's DO deleted the session and wrote the CDR.
+    await noRtpengineSessions(stack, [callId]);
+    const cdr = await cdrOf(stack, callId);
+    expect(cdr).toMatchObject({ caller: alice.aor, callee: bob.aor, end_reason: "bye", ended_by: "caller", leg: "browser-to-browser", media_node: "local-1", media_region: "local" });
+    expect(cdr.answered_at).toBeDefined();
   });
 
   it("SIP.js calls JsSIP and the callee (JsSIP) hangs up", async () => {

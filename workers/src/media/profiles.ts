@@ -129,7 +129,10 @@ export const DEFAULT_INTERFACES: MediaInterfaces = { browser: "external", sip: "
 
 export interface CallKeys {
   callId: string;
+  /** The tag of whoever sends the SDP of this command: the offerer for `offer` and `answer`. */
   fromTag: string;
+  /** The other side's tag: set on re-offers in a dialog and on every answer. */
+  toTag?: string;
   viaBranch?: string;
 }
 
@@ -140,6 +143,7 @@ export function offerCommand(leg: MediaLeg, call: CallKeys, sdp: string, interfa
     ...p.offer.flags,
     "call-id": call.callId,
     "from-tag": call.fromTag,
+    ...(call.toTag !== undefined ? { "to-tag": call.toTag } : {}),
     ...(call.viaBranch !== undefined ? { "via-branch": call.viaBranch } : {}),
     direction: [interfaces[p.offerer], interfaces[p.answerer]],
     sdp,
@@ -159,7 +163,7 @@ export function answerCommand(leg: MediaLeg, call: CallKeys & { toTag: string },
 }
 
 /** `delete` frees the ports now; without `delete-delay: 0` rtpengine keeps them 30 s (PLATFORM.md, PITFALLS 18). */
-export function deleteCommand(call: CallKeys & { toTag?: string }): NgDict {
+export function deleteCommand(call: CallKeys): NgDict {
   return {
     "call-id": call.callId,
     "from-tag": call.fromTag,

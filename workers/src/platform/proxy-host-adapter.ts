@@ -2,7 +2,7 @@ import { hmacSha256Hex, type SipRequest } from "sip-parser-ts";
 import type { Aor } from "../aor.ts";
 import type { Authenticated } from "../auth/authenticator.ts";
 import { logEvent, type LogFields } from "../log.ts";
-import { parseTimerKey, SqlProxyStore, type AuthOutcome, type FlowBinding, type ProxyHost, type ProxyStore, type TokenSigner } from "../proxy/index.ts";
+import { parseTimerKey, SqlProxyStore, type AuthOutcome, type FlowBinding, type ProxyHost, type ProxyMedia, type ProxyStore, type TokenSigner } from "../proxy/index.ts";
 import type { BindingStore } from "../registrar/binding.ts";
 import { SipError } from "../sip-error.ts";
 import { flowOf } from "./flow.ts";
@@ -47,6 +47,8 @@ export interface UserAgentParts {
   authenticateOnFlow(req: SipRequest, flowId: string): Promise<Authenticated>;
   /** The core stored a dialog (it armed the dialog's timer): the DO keeps a watch on it (user-agent.ts). */
   dialogStored(): void;
+  /** The calls' media (media/call-media.ts). */
+  media?: ProxyMedia;
 }
 
 /**
@@ -59,6 +61,7 @@ export class DurableProxyHost implements ProxyHost {
   readonly self: { aor: string; domain: string };
   readonly store: ProxyStore;
   readonly signer: TokenSigner;
+  readonly media?: ProxyMedia;
   /** One stub per target AOR: calls on one stub arrive in order (the core relies on it). */
   private readonly stubs = new Map<string, DeliverTarget>();
 
@@ -66,6 +69,7 @@ export class DurableProxyHost implements ProxyHost {
     this.self = { aor: ua.aor.aor, domain: ua.aor.domain };
     this.store = new SqlProxyStore(ua.sql);
     this.signer = flowTokenSigner(ua.secret);
+    if (ua.media !== undefined) this.media = ua.media;
   }
 
   now(): number {

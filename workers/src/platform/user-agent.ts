@@ -7,12 +7,14 @@ import { readConfig } from "../config.ts";
 import { SubscriberDirectory } from "../directory/subscribers.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log.ts";
+import { MEDIA_MIGRATIONS } from "../media/media-session.ts";
 import { ALLOW, PROXY_MIGRATIONS, ProxyCore } from "../proxy/index.ts";
 import { registerRequestOf } from "../registrar/register-request.ts";
 import { Registrar } from "../registrar/registrar.ts";
 import { SipError } from "../sip-error.ts";
 import { errorResponse, respond } from "../sip-responses.ts";
 import { dialogView, registrationView, type DialogView, type RegistrationView } from "./admin-views.ts";
+import { callMediaFor } from "./call-media-host.ts";
 import { attachFlow, flowOf, newFlowId, type Flow } from "./flow.ts";
 import { FLOW_HEADERS } from "./flow-headers.ts";
 import { FlowRecovery } from "./flow-recovery.ts";
@@ -27,7 +29,7 @@ import { SqliteNonceCounts } from "./sqlite-nonce-counts.ts";
 import { SubscriberCache } from "./subscriber-cache.ts";
 import { TimerTable } from "./timer-table.ts";
 
-const MIGRATIONS = [...USER_AGENT_MIGRATIONS, ...PROXY_MIGRATIONS];
+const MIGRATIONS = [...USER_AGENT_MIGRATIONS, ...PROXY_MIGRATIONS, ...MEDIA_MIGRATIONS];
 const BINDING_EXPIRY_TIMER = "registrar:expiry";
 const BINDING_EXPIRY_KIND = "binding-expiry";
 /** WebSocket close code we use when the subscriber is disabled or deleted (4000–4999: application codes). */
@@ -140,6 +142,10 @@ export class UserAgent extends DurableObject<Env> {
         userExists: (target) => this.userExists(target),
         authenticateOnFlow: (req, flowId) => this.authenticateOnFlow(req, "proxy", flowId),
         dialogStored: () => this.flowRecovery?.armWatch(),
+        media: callMediaFor(this.env, this.ctx.storage.sql, (flowId) => {
+          const ws = this.ctx.getWebSockets(flowId)[0];
+          return ws === undefined ? undefined : flowOf(ws)?.location;
+        }),
       }),
     );
     this.flowRecovery = new FlowRecovery({

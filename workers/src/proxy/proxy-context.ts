@@ -41,6 +41,8 @@ export class ProxyContext {
   /** Ids: random per instance, then a counter (unique among live transactions, no entropy spent per call). */
   private readonly idPrefix = randomToken(6);
   private idCounter = 0;
+  /** Media clean-ups started during the current entry point (`mediaEnded`), awaited by `settleMedia`. */
+  private readonly mediaEnding: Promise<void>[] = [];
   /** Set by the core: how a message for our own AOR is delivered (no RPC to ourselves). */
   loopback: (text: string, excludeFlow?: string) => Promise<void> = async () => {};
 
@@ -135,6 +137,21 @@ export class ProxyContext {
   /** To another DO by RPC, or to ourselves directly when the user is our own (a user calling herself). */
   deliver(aor: string, text: string, excludeFlow?: string): Promise<void> {
     return aor === this.aor ? this.loopback(text, excludeFlow) : this.host.sendToUser(aor, text);
+  }
+
+  /**
+   * A call is over for the media layer (proxy-media.ts `end`): its clean-up
+   * (rtpengine `delete`, the CDR) starts now, beside the SIP that ends the
+   * call, and the entry point awaits it at its end (`settleMedia`).
+   */
+  mediaEnded(callId: string, how: { why: string; status?: number; by?: string }): void {
+    const media = this.host.media;
+    if (media === undefined) return;
+    this.mediaEnding.push(media.end(callId, how).catch((err: unknown) => this.log("media-end-failed", { call_id: callId, error: errorText(err) })));
+  }
+
+  async settleMedia(): Promise<void> {
+    while (this.mediaEnding.length > 0) await Promise.all(this.mediaEnding.splice(0));
   }
 
   log(event: string, fields: Record<string, string | number | boolean | null | undefined>): void {

@@ -61,8 +61,12 @@ export class ProxyCore {
 
   /** A request or response from one of this DO's own sockets (not REGISTER: that is the registrar's). */
   async onFlowMessage(flowId: string, msg: SipRequest | SipResponse): Promise<void> {
-    if (msg instanceof SipRequest) await this.onRequest(msg, flowHop(flowId));
-    else await this.responses.onResponse(msg, flowHop(flowId));
+    try {
+      if (msg instanceof SipRequest) await this.onRequest(msg, flowHop(flowId));
+      else await this.responses.onResponse(msg, flowHop(flowId));
+    } finally {
+      await this.ctx.settleMedia();
+    }
   }
 
   /** A request or response another user's DO passed to us by RPC (its `sendToUser(ourAor, text)`). */
@@ -74,16 +78,24 @@ export class ProxyCore {
       this.ctx.log("rpc-message-unparsable", { from: fromAor, reason: errorText(err) });
       return;
     }
-    if (msg instanceof SipRequest) await this.onRequest(msg, userHop(fromAor));
-    else await this.responses.onResponse(msg, userHop(fromAor));
+    try {
+      if (msg instanceof SipRequest) await this.onRequest(msg, userHop(fromAor));
+      else await this.responses.onResponse(msg, userHop(fromAor));
+    } finally {
+      await this.ctx.settleMedia();
+    }
   }
 
   /** A timer the proxy set is due (keys start with `proxy:`). Idempotent: it re-checks the store. */
   async onTimer(key: string): Promise<void> {
     const t = parseTimerKey(key);
     if (t === undefined) return;
-    if (t.kind === "branch") await this.responses.onTimer(t.txId, t.n);
-    else await this.dialogs.onTimer(t.dialogId);
+    try {
+      if (t.kind === "branch") await this.responses.onTimer(t.txId, t.n);
+      else await this.dialogs.onTimer(t.dialogId);
+    } finally {
+      await this.ctx.settleMedia();
+    }
   }
 
   /**
@@ -92,8 +104,12 @@ export class ProxyCore {
    * is ended with a BYE to the other side.
    */
   async flowClosed(flowId: string): Promise<void> {
-    await this.responses.flowClosed(flowId);
-    await this.dialogs.flowClosed(flowId);
+    try {
+      await this.responses.flowClosed(flowId);
+      await this.dialogs.flowClosed(flowId);
+    } finally {
+      await this.ctx.settleMedia();
+    }
   }
 
   /**
@@ -105,7 +121,11 @@ export class ProxyCore {
    * host calls `flowClosed` later if the device does not come back.
    */
   async flowLost(flowId: string): Promise<void> {
-    await this.responses.flowClosed(flowId);
+    try {
+      await this.responses.flowClosed(flowId);
+    } finally {
+      await this.ctx.settleMedia();
+    }
   }
 
   /** Every flow the stored transactions and dialogs name: for the host's check after a restart. */
@@ -159,18 +179,36 @@ export class ProxyCore {
     const admission = { canceled: false };
     if (req.method === "INVITE") this.admitting.set(key, admission);
     let targets: Target[] | "answered";
+    let media = false;
     try {
       if (source.kind === "flow") await this.admit(req, source.flowId);
       if (req.method === "INVITE" || req.method === "UPDATE") enforceMinSE(req, this.ctx.cfg.minSessionExpires);
       targets = await this.targets(req, source, route, inDialog, excludeFlow);
+      if (targets !== "answered") media = await this.offerMedia(req, source, targets[0]!.hop, inDialog);
     } finally {
       this.admitting.delete(key);
     }
     if (targets === "answered") return;
-    if (admission.canceled) throw new SipError(487, "Request Terminated", [], "cancelled-before-forwarding");
+    if (admission.canceled) {
+      if (media) this.ctx.mediaEnded(req.callId, { why: "cancelled", status: 487 });
+      throw new SipError(487, "Request Terminated", [], "cancelled-before-forwarding");
+    }
     req.set("Max-Forwards", String(maxForwards === undefined ? 70 : maxForwards - 1)); // §16.6 step 3
     if (inDialog) this.dialogs.onRequest(req, source, targets[0]!.hop);
-    await this.forward(req, source, key, role, loop, inDialog, targets);
+    await this.forward(req, source, key, role, loop, inDialog, targets, media);
+  }
+
+  /**
+   * RFC 3264: an SDP offer in an INVITE, re-INVITE or UPDATE goes through
+   * the media layer (proxy-media.ts), which may rewrite it or refuse the
+   * call (503 when no media node serves). A request we pass to ourselves
+   * (a user calling herself) was offered on its first pass already.
+   */
+  private async offerMedia(req: SipRequest, source: Hop, target: Hop, inDialog: boolean): Promise<boolean> {
+    const media = this.ctx.host.media;
+    if (media === undefined || (req.method !== "INVITE" && req.method !== "UPDATE") || req.contentLength === 0) return false;
+    if (source.kind === "user" && source.aor === this.ctx.aor) return false;
+    return media.offer(req, { source, target, inDialog });
   }
 
   /**
@@ -249,6 +287,7 @@ export class ProxyCore {
     loop: string,
     inDialog: boolean,
     targets: Target[],
+    media: boolean,
   ): Promise<void> {
     const { ctx } = this;
     const now = ctx.now();
@@ -278,6 +317,7 @@ export class ProxyCore {
       })),
       best: null,
       challenges: [],
+      ...(media ? { media: true as const } : {}),
     };
     ctx.rememberRequest(tx.id, req);
     ctx.store.insertTransaction(tx);

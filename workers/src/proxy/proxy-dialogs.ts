@@ -113,6 +113,7 @@ export class ProxyDialogs {
     this.ctx.store.deleteDialog(d.id);
     this.ctx.host.clearTimer(dialogTimerKey(d.id));
     this.ctx.log("dialog-ended", { call_id: d.callId, side: d.side, why, by });
+    this.ctx.mediaEnded(d.callId, { why, ...(by !== undefined ? { by } : {}) });
   }
 
   /**

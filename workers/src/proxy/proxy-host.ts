@@ -1,6 +1,7 @@
 import type { SipRequest } from "sip-parser-ts";
 import type { SipError } from "../sip-error.ts";
 import type { TokenSigner } from "./flow-token.ts";
+import type { ProxyMedia } from "./proxy-media.ts";
 import type { ProxyStore } from "./proxy-store.ts";
 
 /**
@@ -71,6 +72,12 @@ export interface ProxyHost {
 
   /** HMAC for flow tokens (flow-token.ts); the same secret in every DO. */
   readonly signer: TokenSigner;
+  /**
+   * The call's media (ARCHITECTURE.md "Who owns media"): SDP offers and
+   * answers pass through it, and it hears when a call ends. Absent: SDP
+   * passes untouched (unit tests of pure signalling).
+   */
+  readonly media?: ProxyMedia;
   /** Transactions and dialogs: must survive hibernation and eviction (DO SQLite: `SqlProxyStore`). */
   readonly store: ProxyStore;
   /**

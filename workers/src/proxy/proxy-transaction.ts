@@ -51,6 +51,8 @@ export interface ProxyTransaction {
    * they are merged into the chosen 401/407.
    */
   challenges: Array<[name: string, value: string]>;
+  /** The media layer took this request's SDP offer (proxy-media.ts): its 18x/2xx with SDP are its answers. */
+  media?: true;
 }
 
 /**

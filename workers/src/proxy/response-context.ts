@@ -73,8 +73,17 @@ export class ResponseContext {
     if (method === "CANCEL") return; // the answer to our CANCEL (§9.1): the INVITE's own final response is what matters
     if (method !== tx.method) return;
     res.removeFirst("Via"); // §16.7 step 3
-    if (res.status < 200) await this.provisional(tx, b, res);
-    else await this.complete(tx, b.n, { status: res.status, res });
+    let current: ProxyTransaction | undefined = tx;
+    if (tx.media === true && ctx.host.media !== undefined && res.status > 100 && res.status < 300 && res.contentLength > 0) {
+      // RFC 3264 §4: the SDP answer goes through the media layer; other
+      // messages may be handled meanwhile, so the transaction is read anew.
+      await ctx.host.media.answer(res, ctx.requestOf(tx));
+      current = ctx.store.getTransaction(tx.id);
+    }
+    const branch = current?.branches[ours.n];
+    if (current === undefined || branch === undefined) return;
+    if (res.status < 200) await this.provisional(current, branch, res);
+    else await this.complete(current, branch.n, { status: res.status, res });
   }
 
   /** §16.7 steps 2 and 5: a provisional response resets Timer C and, other than 100, goes upstream. */
@@ -168,6 +177,8 @@ export class ResponseContext {
       if (upstream !== undefined) out.push({ to: tx.source, text: upstream.text });
       tx.finalStatus = upstream?.status ?? tx.best.status;
       ctx.log("request-completed", { call_id: safe(() => ctx.requestOf(tx).callId), method: tx.method, status: tx.finalStatus });
+      // No dialog came of it: the media the INVITE's offer reserved is freed (ARCHITECTURE.md "Who owns media").
+      if (tx.media === true && tx.method === "INVITE" && !tx.inDialog) ctx.mediaEnded(ctx.requestOf(tx).callId, { why: "rejected", status: tx.finalStatus });
     }
     this.saveOrDelete(tx);
     await ctx.flush(out);

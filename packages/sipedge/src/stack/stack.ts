@@ -124,6 +124,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ngPort: ports.ng,
       portMin: ports.rtpMin,
       portMax: ports.rtpMax,
+      // The logical interfaces the edge's media profiles name (media/profiles.ts, media-node/rtpengine/rtpengine.conf), both on loopback here.
+      interfaces: [`internal/${host}`, `external/${host}`],
       log: opts.logFor("rtpengine"),
     });
     started.push(rtpengine.process);

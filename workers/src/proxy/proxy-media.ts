@@ -1,0 +1,33 @@
+import type { SipRequest, SipResponse } from "sip-parser-ts";
+import type { Hop } from "./hop.ts";
+
+/**
+ * What the proxy core asks of the media layer (ARCHITECTURE.md "Who owns
+ * media"), when the host has one: the SDP of a call passes through it at
+ * the points RFC 3264's offer/answer model puts it, and the core tells it
+ * when a call is over. The core knows nothing of nodes or ng; the host's
+ * implementation (media/call-media.ts) decides whether this DO owns the
+ * call's media and what to do.
+ *
+ * Every method may rewrite the message's body in place; `offer` may throw
+ * a SipError (503 with Retry-After when no media node can serve), which
+ * the core answers like any refusal.
+ */
+export interface ProxyMedia {
+  /**
+   * A request with a body is about to be forwarded from `source` to
+   * `target`: an initial INVITE, or a re-INVITE/UPDATE (RFC 3311) in a
+   * dialog. Resolves true when the media layer took the offer, so the core
+   * marks the transaction and passes its responses to `answer`.
+   */
+  offer(req: SipRequest, route: { source: Hop; target: Hop; inDialog: boolean }): Promise<boolean>;
+  /** A 18x or 2xx with a body to a request `offer` took (`req` is that request). */
+  answer(res: SipResponse, req: SipRequest): Promise<void>;
+  /**
+   * The call is over: its initial INVITE got a final non-2xx (`status`), or
+   * its dialog ended (`why`: bye, flow-closed, session-expired, …). Never
+   * throws; the core does not wait for the media layer's clean-up longer
+   * than one entry point (`ProxyContext.settleMedia`).
+   */
+  end(callId: string, how: { why: string; status?: number; by?: string }): Promise<void>;
+}
