@@ -10,6 +10,7 @@ import { SipError } from "../src/sip-error.ts";
 import { MemoryProxyStore } from "../src/proxy/memory-proxy-store.ts";
 import { ProxyCore } from "../src/proxy/proxy-core.ts";
 import type { AuthOutcome, FlowBinding, ProxyConfig, ProxyHost } from "../src/proxy/proxy-host.ts";
+import type { ProxyMedia } from "../src/proxy/proxy-media.ts";
 
 export const DOMAIN = "example.com";
 export const SECRET = "test-secret";
@@ -22,6 +23,8 @@ export class World {
   readonly logs: Array<{ aor: string; event: string; fields: Record<string, unknown> }> = [];
   readonly signer = { sign: (d: string) => createHmac("sha256", SECRET).update(d).digest("hex") };
   config: Partial<ProxyConfig> = {};
+  /** Each DO's media layer (ProxyHost.media), by AOR; none: SDP passes untouched. */
+  readonly media = new Map<string, ProxyMedia>();
   /** When set, every DO-to-DO RPC waits for it before it is delivered (an RPC still in flight). */
   rpcGate: Promise<void> | undefined;
 
@@ -103,6 +106,9 @@ export class UserAgentDO {
             ["Proxy-Authenticate", `Digest realm="${DOMAIN}", nonce="n0nce", algorithm=MD5, qop="auth"`],
           ]),
         };
+      },
+      get media() {
+        return world.media.get(aor);
       },
       signer: world.signer,
       store: this.store,

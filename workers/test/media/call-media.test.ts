@@ -1,0 +1,186 @@
+// The media lifecycle (ARCHITECTURE.md "Who owns media") as pure logic: two
+// simulated DOs' proxy cores (proxy-world.ts), each with a CallMedia over
+// in-memory sessions and a fake ng channel that records every command and
+// answers like rtpengine. The real rtpengine is exercised in
+// test/integration (calls-libraries, media-calls, softphone).
+import { describe, expect, it } from "vitest";
+import type { CdrRecord } from "../../src/directory/cdrs.ts";
+import { CallMedia } from "../../src/media/call-media.ts";
+import type { MediaNode } from "../../src/media/media-node-record.ts";
+import { MemoryMediaSessionStore } from "../../src/media/media-session.ts";
+import type { NgDict, NgReply } from "../../src/media/ng-client.ts";
+import { NgError, NgTimeoutError } from "../../src/media/ng-errors.ts";
+import { NoMediaNodeError } from "../../src/media/node-failover.ts";
+import { ALICE, BOB, SDP, aliceAndBob, calleeInDialog, callerInDialog, establishCall, invite, type World } from "../proxy-world.ts";
+
+const NODE: MediaNode = {
+  id: "n1", region: "eu", publicAddress: "192.0.2.1", privateAddress: "10.0.0.1", ngUrl: "https://n1/ng",
+  capacity: 100, sessions: 0, load: 0, state: "active", heartbeatAt: 0, expiresAt: 0,
+};
+
+interface Sent {
+  url: string;
+  command: string;
+  dict: NgDict;
+}
+
+/** A CallMedia per DO of `w`, sharing one fake rtpengine. */
+function withMedia(w: World, opts: { place?: "ok" | "none"; fail?: (command: string) => Error | undefined } = {}) {
+  const sent: Sent[] = [];
+  const cdrs: CdrRecord[] = [];
+  const sessions = new Map<string, MemoryMediaSessionStore>();
+  const ng = (url: string) => ({
+    async request(command: string, dict: NgDict): Promise<NgReply> {
+      sent.push({ url, command, dict });
+      const err = opts.fail?.(command);
+      if (err !== undefined) throw err;
+      if (command === "delete") return { result: "ok", totals: { RTP: { packets: 42, bytes: 4200, errors: 0 }, RTCP: { packets: 3 } } };
+      return { result: "ok", sdp: `${SDP}a=rtpengine:${command}:${String(dict["from-tag"])}\r\n` };
+    },
+  });
+  for (const aor of [ALICE, BOB]) {
+    const store = new MemoryMediaSessionStore();
+    sessions.set(aor, store);
+    w.media.set(
+      aor,
+      new CallMedia({
+        sessions: store,
+        place: async (_loc, attempt) => {
+          if (opts.place === "none") throw new NoMediaNodeError(7, [], [], "test: no node");
+          return { node: NODE, value: await attempt(NODE), failures: [] };
+        },
+        ng,
+        locationOf: () => undefined,
+        cdrs: { put: async (r) => void cdrs.push(r) },
+        now: () => w.now,
+        log: () => undefined,
+      }),
+    );
+  }
+  const commands = (): string[] => sent.map((s) => s.command);
+  return { sent, cdrs, sessions, commands };
+}
+
+describe("media lifecycle in the caller's DO", () => {
+  it("offer on the INVITE, answer on the 200, both rewritten once; bob's DO holds no session", async () => {
+    const world = aliceAndBob();
+    const m = withMedia(world.w);
+    const { inv, ok } = await establishCall(world);
+    expect(m.commands()).toEqual(["offer", "answer"]);
+    expect(m.sent[0]!.dict).toMatchObject({ "call-id": inv.callId, "from-tag": "atag", ICE: "force", "DTLS-reverse": "passive" });
+    expect(m.sent[1]!.dict).toMatchObject({ "call-id": inv.callId, "from-tag": "atag", "to-tag": ok.to.tag! });
+    expect(inv.body).toContain("a=rtpengine:offer:atag");
+    expect(ok.body).toContain("a=rtpengine:answer:atag");
+    expect(ok.body).not.toContain("a=rtpengine:offer");
+    expect(m.sessions.get(ALICE)!.get(inv.callId)).toMatchObject({ nodeId: "n1", ngUrl: "https://n1/ng", toTag: ok.to.tag, caller: ALICE, callee: BOB });
+    expect(m.sessions.get(BOB)!.list()).toEqual([]);
+  });
+
+  it("a BYE from the callee deletes the session on its node and writes the CDR", async () => {
+    const world = aliceAndBob();
+    const m = withMedia(world.w);
+    const { inv, ok, answered } = await establishCall(world);
+    world.w.now += 65_000;
+    await answered.send(calleeInDialog("BYE", inv, ok, 1));
+    expect(m.commands()).toEqual(["offer", "answer", "delete"]);
+    expect(m.sent[2]).toMatchObject({ url: "https://n1/ng", dict: { "call-id": inv.callId, "from-tag": "atag", "delete-delay": 0 } });
+    expect(m.cdrs).toHaveLength(1);
+    expect(m.cdrs[0]).toMatchObject({ call_id: inv.callId, caller: ALICE, callee: BOB, end_reason: "bye", ended_by: "callee", duration_s: 65, media_node: "n1", rtp_packets: 42, rtcp_packets: 3 });
+    expect(m.sessions.get(ALICE)!.list()).toEqual([]);
+    // The BYE's 200 and a second end (the caller's socket closing) find nothing more to delete.
+    await world.alice.close("a1");
+    expect(m.commands()).toEqual(["offer", "answer", "delete"]);
+  });
+
+  it("a re-INVITE from the callee (hold) is a new offer with the callee's tag, its 200 a new answer", async () => {
+    const world = aliceAndBob();
+    const m = withMedia(world.w);
+    const { inv, ok, answered } = await establishCall(world);
+    await answered.send(calleeInDialog("INVITE", inv, ok, 2).replace("Content-Length: 0\r\n\r\n", `Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`));
+    const reinvite = world.a1.lastRequest("INVITE");
+    expect(reinvite.body).toContain(`a=rtpengine:offer:${ok.to.tag}`);
+    await world.a1.reply(reinvite, 200, { toTag: "atag", body: SDP });
+    expect(m.commands()).toEqual(["offer", "answer", "offer", "answer"]);
+    expect(m.sent[2]!.dict).toMatchObject({ "from-tag": ok.to.tag!, "to-tag": "atag" });
+    expect(m.sent[3]!.dict).toMatchObject({ "from-tag": ok.to.tag!, "to-tag": "atag" });
+    expect(answered.lastResponse(200).body).toContain(`a=rtpengine:answer:${ok.to.tag}`);
+  });
+
+  it("a re-INVITE from the caller is re-offered on the same node", async () => {
+    const world = aliceAndBob();
+    const m = withMedia(world.w);
+    const { ok, answered } = await establishCall(world);
+    await world.a1.send(callerInDialog("INVITE", ok, 3).replace("Content-Length: 0\r\n\r\n", `Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`));
+    expect(answered.lastRequest("INVITE").body).toContain("a=rtpengine:offer:atag");
+    expect(m.sent[2]).toMatchObject({ url: "https://n1/ng", command: "offer", dict: { "from-tag": "atag", "to-tag": ok.to.tag! } });
+  });
+
+  it("a rejected call (486) and a cancelled one (487) are deleted, with the status in the CDR", async () => {
+    const world = aliceAndBob();
+    const m = withMedia(world.w);
+    await world.a1.send(invite({ callId: "rejected" }));
+    const b1 = world.b[0]!;
+    await b1.reply(b1.lastRequest("INVITE"), 486);
+    expect(world.a1.lastResponse(486)).toBeDefined();
+    expect(m.commands()).toEqual(["offer", "delete"]);
+    expect(m.cdrs[0]).toMatchObject({ call_id: "rejected", end_reason: "rejected", status: 486, duration_s: 0 });
+    expect(m.cdrs[0]!.answered_at).toBeUndefined();
+
+    await world.a1.send(invite({ callId: "cancelled", branch: "z9hG4bKcancelme" }));
+    await b1.reply(b1.lastRequest("INVITE"), 180);
+    await world.a1.send(
+      ["CANCEL sip:bob@example.com SIP/2.0", "Via: SIP/2.0/WSS ahost.invalid;branch=z9hG4bKcancelme", "Max-Forwards: 69", "To: <sip:bob@example.com>", "From: <sip:alice@example.com>;tag=atag", "Call-ID: cancelled", "CSeq: 2 CANCEL", "Content-Length: 0", "", ""].join("\r\n"),
+    );
+    await b1.reply(b1.lastRequest("INVITE"), 487);
+    expect(m.commands().slice(2)).toEqual(["offer", "delete"]);
+    expect(m.cdrs[1]).toMatchObject({ call_id: "cancelled", status: 487 });
+  });
+
+  it("the caller's socket closing mid-call deletes the session", async () => {
+    const world = aliceAndBob();
+    const m = withMedia(world.w);
+    await establishCall(world);
+    await world.alice.close("a1");
+    expect(m.commands()).toEqual(["offer", "answer", "delete"]);
+    expect(m.cdrs[0]).toMatchObject({ end_reason: "flow-closed" });
+  });
+
+  it("no media node: 503 with Retry-After to the caller, nothing reaches the callee", async () => {
+    const world = aliceAndBob();
+    withMedia(world.w, { place: "none" });
+    await world.a1.send(invite());
+    const res = world.a1.lastResponse(503);
+    expect(res.get("Retry-After")).toBe("7");
+    expect(world.bob.rpcIn).toEqual([]);
+  });
+
+  it("rtpengine refusing the SDP is 488; a node failing mid-call makes the re-INVITE 503 and the call goes on", async () => {
+    const refused = aliceAndBob();
+    withMedia(refused.w, { fail: (c) => (c === "offer" ? new NgError("offer", "rtpengine: Failed to parse SDP") : undefined) });
+    await refused.a1.send(invite());
+    expect(refused.a1.lastResponse(488)).toBeDefined();
+
+    const world = aliceAndBob();
+    let down = false;
+    const m = withMedia(world.w, { fail: (c) => (down && c === "offer" ? new NgTimeoutError("offer", "no answer") : undefined) });
+    const { ok, answered } = await establishCall(world);
+    down = true;
+    await world.a1.send(callerInDialog("INVITE", ok, 3).replace("Content-Length: 0\r\n\r\n", `Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`));
+    expect(world.a1.lastResponse(503).get("Retry-After")).toBe("5");
+    expect(answered.requests("INVITE")).toHaveLength(1);
+    down = false;
+    await world.a1.send(callerInDialog("BYE", ok, 4));
+    expect(m.commands().at(-1)).toBe("delete");
+  });
+
+  it("a user calling herself is anchored once, not once per pass through her DO", async () => {
+    const { w, alice, a1 } = aliceAndBob();
+    const m = withMedia(w);
+    const a2 = alice.connect("a2");
+    await a1.send(invite({ to: ALICE }));
+    const inv = a2.lastRequest("INVITE");
+    await a2.reply(inv, 200, { body: SDP });
+    expect(m.commands()).toEqual(["offer", "answer"]);
+    expect(a1.lastResponse(200).body).toContain("a=rtpengine:answer:atag");
+  });
+});
