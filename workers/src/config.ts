@@ -1,3 +1,4 @@
+import { ConfigError } from "./config-error.ts";
 import type { Env } from "./env.ts";
 import { MediaRegionsError, parseMediaRegions, type MediaRegion } from "./media/media-regions.ts";
 import { DEFAULT_PENALTIES, type PenaltyDurations } from "./media/node-penalties.ts";
@@ -27,13 +28,8 @@ export interface MediaConfig {
   penalties: PenaltyDurations;
 }
 
-/** A setting that is missing or malformed, named so an operator can fix it. */
-export class ConfigError extends Error {
-  constructor(public readonly setting: string, problem: string) {
-    super(`${setting}: ${problem} (set it in wrangler.toml [vars], or with \`wrangler secret put ${setting}\`)`);
-    this.name = "ConfigError";
-  }
-}
+// ConfigError lives on its own (config-error.ts) so code that needs only it does not import Env.
+export { ConfigError };
 
 function list(value: string | undefined): string[] {
   return (value ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);

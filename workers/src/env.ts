@@ -1,9 +1,10 @@
+import type { EgressLink } from "./platform/egress-link.ts";
 import type { UserAgent } from "./platform/user-agent.ts";
 
 /** Bindings and settings the edge reads (wrangler.toml [vars] and secrets). */
 export interface Env {
   USER_AGENT: DurableObjectNamespace<UserAgent>;
-  EGRESS_LINK: DurableObjectNamespace;
+  EGRESS_LINK: DurableObjectNamespace<EgressLink>;
   DYNAMODB_ENDPOINT?: string;
   DYNAMODB_REGION?: string;
   TABLE_SUBSCRIBERS?: string;
@@ -27,4 +28,12 @@ export interface Env {
   MEDIA_NODE_PENALTY_S?: string;
   /** Seconds a media node that answered a capacity error is skipped; default 10. */
   MEDIA_NODE_CAPACITY_PENALTY_S?: string;
+  /** Numbering plan and toll-fraud defaults (trunks/numbering-plan.ts readNumberingPlan): home country code, default "1". */
+  DEFAULT_COUNTRY_CODE?: string;
+  /** National (trunk) prefix removed when a number is made E.164: default "1" in NANP, else "0"; "" for none. */
+  NATIONAL_PREFIX?: string;
+  /** International prefix replaced by "+": default "011" in NANP, else "00". */
+  INTERNATIONAL_PREFIX?: string;
+  /** Prefixes denied unless a subscriber allows them explicitly: "default" (the built-in table), "none", or E.164 prefixes, comma-separated. */
+  HIGH_RISK_PREFIXES?: string;
 }

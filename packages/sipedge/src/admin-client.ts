@@ -41,7 +41,8 @@ export class AdminClient {
     private readonly token: string,
   ) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One API call; public so typed wrappers for other resources can live beside their commands (trunk-client.ts). */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.baseUrl.replace(/\/$/, "") + path, {

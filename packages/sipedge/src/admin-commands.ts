@@ -26,7 +26,7 @@ admin options:
 
 const AOR = /^[^@\s]+@[^@\s]+$/;
 
-function resolveTarget(values: { edge?: string; token?: string }, repoRoot: string): AdminClient {
+export function resolveTarget(values: { edge?: string; token?: string }, repoRoot: string): AdminClient {
   const edge = values.edge ?? process.env.SIPEDGE_URL ?? "http://127.0.0.1:8787";
   if (!/^https?:\/\/[^\s/]+/.test(edge)) throw new UsageError(`--edge "${edge}" is not an http(s) URL`);
   let token = values.token ?? process.env.SIPEDGE_ADMIN_TOKEN;

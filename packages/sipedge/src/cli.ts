@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AdminApiError } from "./admin-client.ts";
 import { ADMIN_USAGE, adminCommand, UsageError } from "./admin-commands.ts";
+import { NODE_USAGE, nodeCommand } from "./node-commands.ts";
 import { REPO_ROOT } from "./paths.ts";
+import { callOutPolicyCommand, TRUNK_USAGE, trunkCommand } from "./trunk-commands.ts";
 import { prefixedLog } from "./stack/log.ts";
 import { StackError } from "./stack/ports.ts";
 
@@ -19,6 +21,9 @@ commands:
   reset     delete local state (.state/: directory data, DO storage, secrets, demo passwords)
   user      manage subscribers on a running edge (see below)
   registrations AOR   show an AOR's registrations
+  node      list media nodes, drain or activate one (see below)
+  trunk     manage trunks (carriers) on a running edge (see below)
+  did       assign numbers (DIDs) to subscribers (see below)
 
 start options:
   --edge-port N     edge HTTP/WebSocket port (default 8787)
@@ -29,7 +34,9 @@ start options:
   --state-dir DIR   where local state lives (default .state/)
   --domain NAME     SIP domain served (default example.com)
 
-${ADMIN_USAGE}`;
+${ADMIN_USAGE}
+${NODE_USAGE}
+${TRUNK_USAGE}`;
 
 function port(value: string | undefined, fallback: number, option: string): number {
   if (value === undefined) return fallback;
@@ -169,7 +176,13 @@ async function main(): Promise<number> {
       return bench(argv);
     case "user":
     case "registrations":
+      if (command === "user" && argv[0] === "policy") return callOutPolicyCommand(argv.slice(1), REPO_ROOT, (line) => process.stdout.write(line + "\n"));
       return adminCommand(command, argv, REPO_ROOT, (line) => process.stdout.write(line + "\n"));
+    case "trunk":
+    case "did":
+      return trunkCommand(command, argv, REPO_ROOT, (line) => process.stdout.write(line + "\n"));
+    case "node":
+      return nodeCommand(argv, REPO_ROOT, (line) => process.stdout.write(line + "\n"));
     case "reset":
       rmSync(STATE_DIR, { recursive: true, force: true });
       process.stdout.write("removed .state/\n");

@@ -42,6 +42,8 @@ export const MEDIA_NODES_READ_TIMEOUT_MS = 2_000;
 
 export class MediaNodeDirectory {
   private cached: { nodes: MediaNode[]; fetchedAt: number } | undefined;
+  /** Bumped by invalidate(), so a read that was in flight then does not store the list from before. */
+  private generation = 0;
   private readonly cacheMs: number;
   private readonly staleIfErrorMs: number;
   private readonly now: () => number;
@@ -61,6 +63,7 @@ export class MediaNodeDirectory {
   async nodes(): Promise<readonly MediaNode[]> {
     const now = this.now();
     if (this.cached !== undefined && now - this.cached.fetchedAt < this.cacheMs) return this.cached.nodes;
+    const generation = this.generation;
     let items: Record<string, unknown>[];
     try {
       items = await this.source();
@@ -81,7 +84,7 @@ export class MediaNodeDirectory {
     }
     // Skipped, never guessed (media-node-record.ts); said once per read.
     if (malformed.length > 0) this.log("media-node-row-malformed", { ids: malformed.slice(0, 20), count: malformed.length }, "warn");
-    this.cached = { nodes, fetchedAt: now };
+    if (generation === this.generation) this.cached = { nodes, fetchedAt: now };
     return nodes;
   }
 
@@ -101,9 +104,14 @@ export class MediaNodeDirectory {
     nodes[i] = { ...node, sessions, load: Math.max(node.load, node.capacity > 0 ? sessions / node.capacity : 1) };
   }
 
-  /** The next nodes() reads DynamoDB. */
+  /**
+   * The next nodes() reads DynamoDB, and a read already under way does not
+   * refill the cache with what it got (an operator's drain must not be
+   * undone by a Scan that started just before it).
+   */
   invalidate(): void {
     this.cached = undefined;
+    this.generation++;
   }
 }
 

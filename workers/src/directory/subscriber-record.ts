@@ -1,12 +1,18 @@
 import { computeHA1 } from "sip-parser-ts";
+import type { StoredCallOutPolicy } from "../trunks/call-out-policy.ts";
 
 /**
  * A subscriber as stored in the `subscribers` table. Passwords are never
  * stored: only the digest HA1 values (RFC 7616 §3.4.2), one per algorithm,
  * over `username:realm:password`, where username is the AOR's user part and
  * realm its domain.
+ *
+ * The call-out policy (can_call_out, allowed_prefixes, max_concurrent_calls,
+ * max_calls_per_minute, caller_id) is optional attributes of the same item:
+ * absent means the closed default (trunks/call-out-policy.ts), so records
+ * written before they existed cannot call out.
  */
-export interface SubscriberRecord {
+export interface SubscriberRecord extends StoredCallOutPolicy {
   aor: string;
   username: string;
   realm: string;

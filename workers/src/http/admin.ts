@@ -5,6 +5,10 @@ import { newSubscriberRecord } from "../directory/subscriber-record.ts";
 import { publicView, SubscriberDirectory, type SubscriberPatch } from "../directory/subscribers.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log.ts";
+import { adminMediaNodes } from "./admin-media-nodes.ts";
+import { adminCallOut } from "./admin-call-out.ts";
+import { adminDids } from "./admin-dids.ts";
+import { adminTrunks } from "./admin-trunks.ts";
 import { ApiError } from "./api-error.ts";
 import { requireAdminToken } from "./bearer-auth.ts";
 
@@ -107,6 +111,11 @@ export function adminApi(): Hono<{ Bindings: Env }> {
     return c.json({ aor: aor.aor, dialogs: await userAgent(c, aor).dialogs(aor.aor) });
   });
 
+  api.route("/media-nodes", adminMediaNodes());
+  api.route("/trunks", adminTrunks());
+  api.route("/dids", adminDids());
+  api.route("/subscribers", adminCallOut());
+
   api.notFound(() => new ApiError(404, "not_found", "no such admin endpoint").toResponse());
   api.onError((err) => {
     if (err instanceof ApiError) return err.toResponse();
@@ -125,7 +134,7 @@ function notFound(aor: Aor): ApiError {
   return new ApiError(404, "not_found", `no subscriber ${aor.aor}`);
 }
 
-function servedAor(config: EdgeConfig, value: unknown): Aor {
+export function servedAor(config: EdgeConfig, value: unknown): Aor {
   const aor = typeof value === "string" ? parseAor(value) : undefined;
   if (aor === undefined) throw new ApiError(400, "invalid_aor", `aor must look like user@domain (got ${JSON.stringify(value)?.slice(0, 80) ?? "nothing"})`);
   if (!config.domains.includes(aor.domain)) throw new ApiError(400, "domain_not_served", `domain ${aor.domain} is not served by this edge (SIP_DOMAINS: ${config.domains.join(", ")})`);
@@ -148,7 +157,7 @@ function displayNameField(value: unknown): string | undefined {
   return value;
 }
 
-async function jsonBody(c: AdminContext): Promise<Record<string, unknown>> {
+export async function jsonBody(c: AdminContext): Promise<Record<string, unknown>> {
   const type = c.req.header("Content-Type") ?? "";
   if (!/^application\/json\b/i.test(type)) throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
   let body: unknown;

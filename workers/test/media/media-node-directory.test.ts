@@ -73,6 +73,28 @@ describe("MediaNodeDirectory", () => {
     await expect(d.nodes()).rejects.toThrow("dynamodb down");
   });
 
+  it("invalidate() makes the next read go to the table, and a read in flight then does not refill the cache (an operator's drain)", async () => {
+    let state = "active";
+    let release: (() => void) | undefined;
+    let reads = 0;
+    const source = async (): Promise<Record<string, unknown>[]> => {
+      reads++;
+      const seen = state;
+      if (reads === 2) await new Promise<void>((r) => (release = r));
+      return [row("a", { state: seen })];
+    };
+    const d = new MediaNodeDirectory(source, { now: () => NOW, log: silent });
+    expect((await d.nodes())[0]?.state).toBe("active");
+    d.invalidate();
+    const inFlight = d.nodes(); // has read the row (synchronously) before the drain below
+    state = "draining";
+    d.invalidate();
+    release!();
+    expect((await inFlight)[0]?.state).toBe("active");
+    expect((await d.nodes())[0]?.state).toBe("draining");
+    expect(reads).toBe(3);
+  });
+
   it("counts a call placed on a node until the next read, so one cache period's calls spread out", async () => {
     const d = new MediaNodeDirectory(scripted(() => [row("a", { sessions: 1, load: 0.1 }), row("b", { sessions: 1, load: 0.1 })]).source, { now: () => NOW, log: silent });
     const pool = { directory: d, penalties: new NodePenalties(), regions: [], now: () => NOW };
