@@ -11,7 +11,9 @@
 // call: INVITE → 407 → ACK → INVITE → 100 → 180 → 200 → ACK → BYE → 200
 //   between two registered WebSocket users (alice_i calls bob_i), the INVITE
 //   carrying the real Chromium offer and the 200 its answer; `c` pairs at once.
-//   Every call crosses two UserAgent DOs (caller's and callee's) by RPC.
+//   Every call crosses two UserAgent DOs (caller's and callee's) by RPC, and
+//   its media is anchored: the caller's DO sends offer, answer and delete
+//   through the media agent to rtpengine (the whole local stack runs).
 //
 // Per level: operations per second (wall), latency p50/p99 of one operation
 // (first REGISTER sent → 200; INVITE sent → 200 to BYE), and the CPU time
@@ -20,15 +22,13 @@
 // registration, ~1 ms per call (issue 3). The client's own CPU is shown too:
 // on a 2-core machine it competes with workerd, so wall rates are a floor.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createTables, startDynalite } from "../../packages/sipedge/src/stack/dynalite.ts";
-import { startEdge, type Edge } from "../../packages/sipedge/src/stack/edge.ts";
-import { freeTcpPort } from "../../packages/sipedge/src/stack/ports.ts";
-import { newSecrets, seedSubscribers, type DemoUser } from "../../packages/sipedge/src/stack/seed.ts";
-import { edgeBindings, stopChild } from "../../packages/sipedge/src/stack/stack.ts";
+import { freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import { newSecrets, type DemoUser } from "../../packages/sipedge/src/stack/seed.ts";
+import { startStack } from "../../packages/sipedge/src/stack/stack.ts";
 import { CHROMIUM_ANSWER, CHROMIUM_OFFER } from "../harness/media-stub.ts";
 import { rand, request, SipPhone } from "../harness/sip-phone.ts";
 
@@ -198,32 +198,28 @@ async function calls(callers: SipPhone[], callees: SipPhone[], c: number, pids: 
 async function main(): Promise<void> {
   const base = STORAGE === "shm" ? "/dev/shm" : tmpdir();
   const dir = mkdtempSync(join(base, "sipedge-bench-"));
-  mkdirSync(join(dir, "logs"), { recursive: true });
   const quiet = (): void => {};
-  const secrets = newSecrets();
   const users: DemoUser[] = Array.from({ length: USERS }, (_, i) => ({ aor: `bench${i}@${DOMAIN}`, password: `bench-password-${i}` }));
-
-  const dynalite = await startDynalite({ host: HOST, port: await freeTcpPort(), log: quiet });
-  let edge: Edge | undefined;
+  // The whole local stack, media included: every call is anchored in rtpengine
+  // through the media agent (offer, answer, delete), as in production.
+  const stack = await startStack({
+    host: HOST,
+    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(), rtpMin: 32000, rtpMax: 32999 },
+    stateDir: dir,
+    persistDirectory: false,
+    domain: DOMAIN,
+    secrets: newSecrets(),
+    users,
+    logFor: () => quiet,
+  });
   const phones: SipPhone[] = [];
   try {
-    await createTables(dynalite.client);
-    await seedSubscribers(dynalite.client, "subscribers", users);
-    const port = await freeTcpPort();
-    edge = await startEdge({
-      host: HOST,
-      port,
-      bindings: edgeBindings({ host: HOST, ports: { edge: port }, domain: DOMAIN, secrets }, dynalite.endpoint),
-      persistDir: join(dir, "durable-objects"),
-      buildDir: join(dir, "build"),
-      log: quiet, // workerd still writes its JSON log lines; we drop them here
-    });
     const pids = workerdPids();
     if (pids.length === 0) throw new Error("no workerd child process found");
-    console.log(`edge ${edge.url} (workerd pid ${pids.join(", ")}), DO storage in ${dir} (${STORAGE}), ${USERS} users, ${TIME_MS} ms per run, node ${process.version}`);
+    console.log(`edge ${stack.edgeUrl} (workerd pid ${pids.join(", ")}), media through ${stack.mediaAgentUrl}, DO storage in ${dir} (${STORAGE}), ${USERS} users, ${TIME_MS} ms per run, node ${process.version}`);
 
     // Every user connects and registers once: DOs created, subscriber caches warm.
-    for (const u of users) phones.push(await SipPhone.open(edge.url, u.aor, u.password));
+    for (const u of users) phones.push(await SipPhone.open(stack.edgeUrl, u.aor, u.password));
     await Promise.all(phones.map(async (p) => {
       const r = await p.register(600);
       if (r.status !== 200) throw new Error(`warm-up REGISTER of ${p.aor}: ${r.status}`);
@@ -245,8 +241,7 @@ async function main(): Promise<void> {
     printTable(results);
   } finally {
     await Promise.all(phones.map((p) => p.close().catch(() => undefined)));
-    await edge?.miniflare.dispose().catch(() => undefined);
-    await stopChild(dynalite.process);
+    await stack.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -2,6 +2,7 @@ import type { SipRequest, SipResponse } from "sip-parser-ts";
 import type { CdrRecord } from "../directory/cdrs.ts";
 import type { LogFields } from "../log.ts";
 import type { Hop, ProxyMedia } from "../proxy/index.ts";
+import { egressLinkOf } from "../proxy/egress-hop.ts";
 import { aorOfUri } from "../proxy/uri-aor.ts";
 import { SipError } from "../sip-error.ts";
 import { callQualityOf, type CallQuality } from "./call-quality.ts";
@@ -30,8 +31,8 @@ export interface CallMediaDeps {
 
 /**
  * The media of the calls this DO owns (ARCHITECTURE.md "Who owns media"),
- * as the proxy core's ProxyMedia: the caller's DO anchors a browser-to-
- * browser call. It chooses the node for the INVITE's offer, sends every
+ * as the proxy core's ProxyMedia (which DO anchors which call: `initialLeg`).
+ * It chooses the node for the INVITE's offer, sends every
  * later command to that node (the session row survives hibernation),
  * re-offers on every re-INVITE/UPDATE with SDP (PITFALLS 10: hold, resume,
  * ICE restart), and deletes with `delete-delay: 0` when the call ends in
@@ -74,7 +75,9 @@ export class CallMedia implements ProxyMedia {
       reply = await this.command(existing, "offer", command, 503);
       node = { id: existing.nodeId, region: existing.region, ngUrl: existing.ngUrl };
     } else {
-      const location = route.source.kind === "flow" ? deps.locationOf(route.source.flowId) : undefined;
+      // The browser's side of the call: where its media should be relayed from.
+      const browser = route.source.kind === "flow" ? route.source : route.target.kind === "flow" ? route.target : undefined;
+      const location = browser === undefined ? undefined : deps.locationOf(browser.flowId);
       let served: Served<NgReply>;
       try {
         served = await deps.place(location, (n) => deps.ng(n.ngUrl).request("offer", command));
@@ -161,9 +164,15 @@ export class CallMedia implements ProxyMedia {
   }
 }
 
-/** Who anchors a new call here, and how: the caller's DO of a browser-to-browser call. */
+/**
+ * Who anchors a new call here, and how (ARCHITECTURE.md "Who owns media"):
+ * the DO on the browser side that first sees the offer — the caller's for a
+ * call to a user or to a trunk, the callee's for a call from a trunk.
+ */
 function initialLeg(source: Hop, target: Hop): MediaLeg | undefined {
-  return source.kind === "flow" && target.kind === "user" ? "browser-to-browser" : undefined;
+  if (source.kind === "flow" && target.kind === "user") return egressLinkOf(target) !== undefined ? "browser-to-sip" : "browser-to-browser";
+  if (target.kind === "flow" && egressLinkOf(source) !== undefined) return "sip-to-browser";
+  return undefined;
 }
 
 /** The leg as seen by whoever offers now: the callee's re-offer runs the call's leg backwards. */

@@ -3,6 +3,7 @@ import { CdrTable } from "../directory/cdrs.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log.ts";
 import { CallMedia } from "../media/call-media.ts";
+import type { ProxyMedia } from "../proxy/index.ts";
 import { isolateMediaNodePool, withNearestMediaNode } from "../media/media-node-pool.ts";
 import { SqlMediaSessionStore } from "../media/media-session.ts";
 import { geoPointOf } from "../media/media-regions.ts";
@@ -18,10 +19,15 @@ const MAX_NG_CLIENTS = 16;
  * SQLite, nodes from the isolate's pool nearest the browser, one signed ng
  * channel per node, CDRs into DynamoDB.
  */
-export function callMediaFor(env: Env, sql: SqlStorage, locationOf: (flowId: string) => ClientLocation | undefined): CallMedia {
+export function callMediaFor(
+  env: Env,
+  sql: SqlStorage,
+  locationOf: (flowId: string) => ClientLocation | undefined,
+  background: (work: Promise<void>) => void,
+): ProxyMedia {
   const secret = env.NG_SECRET ?? "";
   const clients = new Map<string, NgClient>();
-  return new CallMedia({
+  const media = new CallMedia({
     sessions: new SqlMediaSessionStore(sql),
     place: (location, attempt) => {
       if (secret === "") {
@@ -45,4 +51,16 @@ export function callMediaFor(env: Env, sql: SqlStorage, locationOf: (flowId: str
     now: Date.now,
     log: logEvent,
   });
+  return {
+    offer: (req, route) => media.offer(req, route),
+    answer: (res, req) => media.answer(res, req),
+    // The `delete` and the CDR write happen after the call's SIP is on its
+    // way, and nobody waits for them: not the socket, not the other DO's RPC
+    // (its BYE would wait for rtpengine and DynamoDB otherwise). The session
+    // row is gone before `end` first awaits, so a second end finds nothing.
+    end: (callId, how) => {
+      background(media.end(callId, how));
+      return Promise.resolve();
+    },
+  };
 }

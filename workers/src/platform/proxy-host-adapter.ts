@@ -2,7 +2,7 @@ import { hmacSha256Hex, type SipRequest } from "sip-parser-ts";
 import type { Aor } from "../aor.ts";
 import type { Authenticated } from "../auth/authenticator.ts";
 import { logEvent, type LogFields } from "../log.ts";
-import { parseTimerKey, SqlProxyStore, type AuthOutcome, type FlowBinding, type ProxyHost, type ProxyMedia, type ProxyStore, type TokenSigner } from "../proxy/index.ts";
+import { parseTimerKey, SqlProxyStore, type AuthOutcome, type FlowBinding, type ProxyHost, type ProxyMedia, type ProxyStore, type TokenSigner, type TrunkRoute } from "../proxy/index.ts";
 import type { BindingStore } from "../registrar/binding.ts";
 import { SipError } from "../sip-error.ts";
 import { flowOf } from "./flow.ts";
@@ -49,6 +49,8 @@ export interface UserAgentParts {
   dialogStored(): void;
   /** The calls' media (media/call-media.ts). */
   media?: ProxyMedia;
+  /** Calls to numbers (platform/trunk-routing-host.ts). */
+  trunks?: Pick<ProxyHost, "routeToTrunk" | "callEnded">;
 }
 
 /**
@@ -153,6 +155,14 @@ export class DurableProxyHost implements ProxyHost {
 
   clearTimer(key: string): void {
     this.ua.timers.cancel(key);
+  }
+
+  routeToTrunk(req: SipRequest): Promise<TrunkRoute | undefined> {
+    return this.ua.trunks?.routeToTrunk?.(req) ?? Promise.resolve(undefined);
+  }
+
+  callEnded(callId: string): void {
+    this.ua.trunks?.callEnded?.(callId);
   }
 
   log(event: string, fields: Record<string, string | number | boolean | null | undefined>): void {

@@ -8,6 +8,8 @@ import { SubscriberDirectory } from "../directory/subscribers.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log.ts";
 import { MEDIA_MIGRATIONS } from "../media/media-session.ts";
+import { CALL_COUNTER_MIGRATIONS } from "../trunks/index.ts";
+import { EGRESS_HOP_PREFIX } from "../proxy/egress-hop.ts";
 import { ALLOW, PROXY_MIGRATIONS, ProxyCore } from "../proxy/index.ts";
 import { registerRequestOf } from "../registrar/register-request.ts";
 import { Registrar } from "../registrar/registrar.ts";
@@ -15,6 +17,7 @@ import { SipError } from "../sip-error.ts";
 import { errorResponse, respond } from "../sip-responses.ts";
 import { dialogView, registrationView, type DialogView, type RegistrationView } from "./admin-views.ts";
 import { callMediaFor } from "./call-media-host.ts";
+import { trunkRouterFor } from "./trunk-routing-host.ts";
 import { attachFlow, flowOf, newFlowId, type Flow } from "./flow.ts";
 import { FLOW_HEADERS } from "./flow-headers.ts";
 import { FlowRecovery } from "./flow-recovery.ts";
@@ -29,7 +32,7 @@ import { SqliteNonceCounts } from "./sqlite-nonce-counts.ts";
 import { SubscriberCache } from "./subscriber-cache.ts";
 import { TimerTable } from "./timer-table.ts";
 
-const MIGRATIONS = [...USER_AGENT_MIGRATIONS, ...PROXY_MIGRATIONS, ...MEDIA_MIGRATIONS];
+const MIGRATIONS = [...USER_AGENT_MIGRATIONS, ...PROXY_MIGRATIONS, ...MEDIA_MIGRATIONS, ...CALL_COUNTER_MIGRATIONS];
 const BINDING_EXPIRY_TIMER = "registrar:expiry";
 const BINDING_EXPIRY_KIND = "binding-expiry";
 /** WebSocket close code we use when the subscriber is disabled or deleted (4000–4999: application codes). */
@@ -138,14 +141,19 @@ export class UserAgent extends DurableObject<Env> {
         bindings: this.bindings,
         lostFlows: this.lostFlows,
         timers: this.timers,
-        userAgent: (target) => this.env.USER_AGENT.get(this.env.USER_AGENT.idFromName(target)),
+        // Another user's DO, or an egress proxy's link (proxy/egress-hop.ts): both speak `deliver`.
+        userAgent: (target) =>
+          target.startsWith(EGRESS_HOP_PREFIX)
+            ? this.env.EGRESS_LINK.get(this.env.EGRESS_LINK.idFromName(target.slice(EGRESS_HOP_PREFIX.length)))
+            : this.env.USER_AGENT.get(this.env.USER_AGENT.idFromName(target)),
         userExists: (target) => this.userExists(target),
         authenticateOnFlow: (req, flowId) => this.authenticateOnFlow(req, "proxy", flowId),
         dialogStored: () => this.flowRecovery?.armWatch(),
+        trunks: trunkRouterFor(this.env, this.ctx.storage.sql, aor),
         media: callMediaFor(this.env, this.ctx.storage.sql, (flowId) => {
           const ws = this.ctx.getWebSockets(flowId)[0];
           return ws === undefined ? undefined : flowOf(ws)?.location;
-        }),
+        }, (work) => this.ctx.waitUntil(work)),
       }),
     );
     this.flowRecovery = new FlowRecovery({
@@ -338,7 +346,7 @@ export class UserAgent extends DurableObject<Env> {
   }
 
   /**
-   * RPC: SIP from another DO (a user's UserAgent; the EgressLink later).
+   * RPC: SIP from another DO (a user's UserAgent, or an EgressLink).
    * `to` is the AOR the caller meant: a DO woken by RPC alone does not know
    * its name otherwise. Never throws: a refusal is the result, and the
    * caller's proxy counts it as a failed hop.
@@ -348,15 +356,17 @@ export class UserAgent extends DurableObject<Env> {
       await this.ready(to);
       if (this.aor?.aor !== to) return this.refuseDelivery(to, from, "not-this-aor");
       if (this.proxy === undefined) return this.refuseDelivery(to, from, "proxy-not-configured");
-      if (from.kind !== "user" || from.aor === undefined) return this.refuseDelivery(to, from, "sender-not-supported");
+      // A user's DO names itself by its AOR, an egress link as `egress:<id>` (proxy/egress-hop.ts); nothing else may send.
+      const sender = from.aor;
+      if (sender === undefined || (from.kind === "egress") !== sender.startsWith(EGRESS_HOP_PREFIX)) return this.refuseDelivery(to, from, "sender-not-supported");
       let msg: SipRequest | SipResponse;
       try {
         msg = parseMessage(message);
       } catch (err) {
         return this.refuseDelivery(to, from, `unparsable: ${errorText(err)}`);
       }
-      logMessage(this.aor.aor, msg, `user:${from.aor}`);
-      await this.proxy.onUserMessage(from.aor, msg);
+      logMessage(this.aor.aor, msg, `user:${sender}`);
+      await this.proxy.onUserMessage(sender, msg);
     } catch (err) {
       // The message did arrive; what failed is logged here, the core answers what it can.
       logEvent("deliver-failed", { aor: this.aor?.aor, from: from.aor ?? from.kind, message: errorText(err) }, "error");

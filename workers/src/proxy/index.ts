@@ -5,7 +5,7 @@
  * proxy-host.ts for the contract and proxy-core.ts for the design.
  */
 export { ProxyCore, ALLOW } from "./proxy-core.ts";
-export { DEFAULT_PROXY_CONFIG, type AuthOutcome, type FlowBinding, type ProxyConfig, type ProxyHost } from "./proxy-host.ts";
+export { DEFAULT_PROXY_CONFIG, type AuthOutcome, type FlowBinding, type ProxyConfig, type ProxyHost, type TrunkRoute } from "./proxy-host.ts";
 export type { ProxyStore } from "./proxy-store.ts";
 export type { ProxyMedia } from "./proxy-media.ts";
 export { MemoryProxyStore } from "./memory-proxy-store.ts";

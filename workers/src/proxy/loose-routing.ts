@@ -1,6 +1,8 @@
 import type { SipRequest } from "sip-parser-ts";
 import { SipError } from "../sip-error.ts";
+import { egressHop, egressLinkOfRoute } from "./egress-hop.ts";
 import type { FlowToken } from "./flow-token.ts";
+import { userHop, type Hop } from "./hop.ts";
 import type { ProxyContext, RouteInfo } from "./proxy-context.ts";
 
 /**
@@ -24,4 +26,15 @@ export function consumeRoute(ctx: ProxyContext, req: SipRequest): RouteInfo {
     return { popped, next: e };
   }
   return { popped };
+}
+
+/** The hop the Route left on top names: another DO's entry, or an egress proxy's (egress-hop.ts); undefined for anything else. */
+export function nextHopOf(route: RouteInfo): Hop | undefined {
+  const next = route.next;
+  if (next?.kind === "edge") return userHop(next.token.aor);
+  if (next?.kind === "foreign") {
+    const link = egressLinkOfRoute(next.uri);
+    if (link !== undefined) return egressHop(link);
+  }
+  return undefined;
 }

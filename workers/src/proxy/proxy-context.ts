@@ -41,7 +41,7 @@ export class ProxyContext {
   /** Ids: random per instance, then a counter (unique among live transactions, no entropy spent per call). */
   private readonly idPrefix = randomToken(6);
   private idCounter = 0;
-  /** Media clean-ups started during the current entry point (`mediaEnded`), awaited by `settleMedia`. */
+  /** Media clean-ups started during the current entry point (`callEnded`), awaited by `settleMedia`. */
   private readonly mediaEnding: Promise<void>[] = [];
   /** Set by the core: how a message for our own AOR is delivered (no RPC to ourselves). */
   loopback: (text: string, excludeFlow?: string) => Promise<void> = async () => {};
@@ -140,11 +140,14 @@ export class ProxyContext {
   }
 
   /**
-   * A call is over for the media layer (proxy-media.ts `end`): its clean-up
-   * (rtpengine `delete`, the CDR) starts now, beside the SIP that ends the
-   * call, and the entry point awaits it at its end (`settleMedia`).
+   * A call is over (its initial INVITE failed, or its dialog ended): the
+   * media layer's clean-up (rtpengine `delete`, the CDR; proxy-media.ts
+   * `end`) starts now, beside the SIP that ends the call, and the entry
+   * point awaits it at its end (`settleMedia`); the host's own accounting
+   * (call-out limits) is told at once. Both are idempotent.
    */
-  mediaEnded(callId: string, how: { why: string; status?: number; by?: string }): void {
+  callEnded(callId: string, how: { why: string; status?: number; by?: string }): void {
+    this.host.callEnded?.(callId);
     const media = this.host.media;
     if (media === undefined) return;
     this.mediaEnding.push(media.end(callId, how).catch((err: unknown) => this.log("media-end-failed", { call_id: callId, error: errorText(err) })));

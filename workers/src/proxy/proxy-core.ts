@@ -4,7 +4,8 @@ import { branchCopy } from "./client-branch.ts";
 import type { DialogSummary } from "./dialog.ts";
 import { describeHop, flowHop, sameHop, userHop, type Hop } from "./hop.ts";
 import { detectLoop, loopOf } from "./loop-detection.ts";
-import { consumeRoute } from "./loose-routing.ts";
+import { egressHop } from "./egress-hop.ts";
+import { consumeRoute, nextHopOf } from "./loose-routing.ts";
 import { ProxyContext, errorText, safe, type Outgoing, type RouteInfo } from "./proxy-context.ts";
 import { ProxyDialogs } from "./proxy-dialogs.ts";
 import type { ProxyConfig, ProxyHost } from "./proxy-host.ts";
@@ -190,7 +191,7 @@ export class ProxyCore {
     }
     if (targets === "answered") return;
     if (admission.canceled) {
-      if (media) this.ctx.mediaEnded(req.callId, { why: "cancelled", status: 487 });
+      this.ctx.callEnded(req.callId, { why: "cancelled", status: 487 });
       throw new SipError(487, "Request Terminated", [], "cancelled-before-forwarding");
     }
     req.set("Max-Forwards", String(maxForwards === undefined ? 70 : maxForwards - 1)); // §16.6 step 3
@@ -235,8 +236,8 @@ export class ProxyCore {
   ): Promise<Target[] | "answered"> {
     // Loose routing (§16.4, §16.12): a Route left after ours names the next DO.
     if (route.next !== undefined) {
-      if (route.next.kind === "edge") return [{ hop: userHop(route.next.token.aor) }];
-      // Trunk issue: a Route to the egress proxy is the EgressLink's business.
+      const next = nextHopOf(route);
+      if (next !== undefined) return [{ hop: next }];
       throw new SipError(404, "Not Found", [], "route-to-foreign-host");
     }
     // Our own Route, last in the set: its flow token names the socket (PITFALLS 5: never the Request-URI's `.invalid` host).
@@ -252,9 +253,12 @@ export class ProxyCore {
     const aor = aorOfUri(req.uri);
     const local = aor !== undefined && this.ctx.isLocalDomain(aor.slice(aor.lastIndexOf("@") + 1)) ? aor : undefined;
     if (source.kind === "flow") {
-      // Trunk issue: numbers and other domains go to the egress here.
-      if (local === undefined) throw new SipError(404, "Not Found", [], "not-a-local-user");
-      return [{ hop: userHop(local) }];
+      if (local !== undefined) return [{ hop: userHop(local) }];
+      // A number: to a trunk through its egress proxy, if the policy lets it out (ARCHITECTURE.md "Browser to carrier").
+      const trunk = this.ctx.host.routeToTrunk === undefined ? undefined : await this.ctx.host.routeToTrunk(req);
+      if (trunk === undefined) throw new SipError(404, "Not Found", [], "not-a-local-user");
+      for (const [name, value] of trunk.headers) req.append(name, value);
+      return [{ hop: egressHop(trunk.linkId), requestUri: trunk.requestUri }];
     }
     if (inDialog) throw new SipError(481, "Call/Transaction Does Not Exist", [], "in-dialog-without-route");
     if (local !== this.ctx.aor) throw new SipError(404, "Not Found", [], "not-this-user");
@@ -408,8 +412,8 @@ export class ProxyCore {
     const { ctx } = this;
     const route = consumeRoute(ctx, req);
     let to: Hop | undefined;
-    if (route.next?.kind === "edge") to = userHop(route.next.token.aor);
-    else if (route.next === undefined && route.popped !== undefined && !(source.kind === "flow" && source.flowId === route.popped.flowId)) {
+    if (route.next !== undefined) to = nextHopOf(route);
+    else if (route.popped !== undefined && !(source.kind === "flow" && source.flowId === route.popped.flowId)) {
       to = flowHop(ctx.currentFlow(route.popped.flowId));
     }
     if (to === undefined) return;

@@ -2,8 +2,8 @@ import type { SipRequest, SipResponse } from "sip-parser-ts";
 import { parseMessage } from "sip-parser-ts";
 import { dialogDeadline, summarizeDialog, type Dialog, type DialogSummary } from "./dialog.ts";
 import { byeRequest, candidateDialogIds, dialogFrom2xx, noteRefresh, noteRequest, senderOf } from "./dialog-state.ts";
-import { flowHop, userHop, type Hop } from "./hop.ts";
-import { consumeRoute } from "./loose-routing.ts";
+import { flowHop, type Hop } from "./hop.ts";
+import { consumeRoute, nextHopOf } from "./loose-routing.ts";
 import { errorText, safe, type Outgoing, type ProxyContext } from "./proxy-context.ts";
 import { dialogTimerKey } from "./proxy-timers.ts";
 import type { ClientBranch, ProxyTransaction } from "./proxy-transaction.ts";
@@ -113,7 +113,7 @@ export class ProxyDialogs {
     this.ctx.store.deleteDialog(d.id);
     this.ctx.host.clearTimer(dialogTimerKey(d.id));
     this.ctx.log("dialog-ended", { call_id: d.callId, side: d.side, why, by });
-    this.ctx.mediaEnded(d.callId, { why, ...(by !== undefined ? { by } : {}) });
+    this.ctx.callEnded(d.callId, { why, ...(by !== undefined ? { by } : {}) });
   }
 
   /**
@@ -133,7 +133,8 @@ export class ProxyDialogs {
     }
     const bye = parseMessage(byeRequest(d, d.side, ctx.via(localBranch(ctx.nextId())), reason, true)) as SipRequest;
     const route = consumeRoute(ctx, bye);
-    if (route.next?.kind === "edge") out.push({ to: userHop(route.next.token.aor), text: bye.toString() });
+    const next = nextHopOf(route);
+    if (next !== undefined) out.push({ to: next, text: bye.toString() });
     else ctx.log("bye-unroutable", { call_id: d.callId });
     await ctx.flush(out);
   }

@@ -78,6 +78,17 @@ export interface ProxyHost {
    * passes untouched (unit tests of pure signalling).
    */
   readonly media?: ProxyMedia;
+  /**
+   * Browser to carrier (issue 5; ARCHITECTURE.md): a request from our user
+   * whose Request-URI is a telephone number. Resolves with the egress link
+   * it leaves by, its new Request-URI and headers to add, after the host's
+   * call-out policy; undefined when the URI is not a number; throws the
+   * SipError to answer (403 with the policy's reason, 404, 484, 503). An
+   * INVITE admitted here counts against the user's limits until `callEnded`.
+   */
+  routeToTrunk?(req: SipRequest): Promise<TrunkRoute | undefined>;
+  /** A call is over (its INVITE failed or its dialog ended; called more than once for some). */
+  callEnded?(callId: string): void;
   /** Transactions and dialogs: must survive hibernation and eviction (DO SQLite: `SqlProxyStore`). */
   readonly store: ProxyStore;
   /**
@@ -98,6 +109,15 @@ export interface FlowBinding {
   contact: string;
   /** `+sip.instance`, if any: for logs. */
   instance?: string;
+}
+
+/** Where a call to a number leaves (ProxyHost.routeToTrunk). */
+export interface TrunkRoute {
+  /** The EgressLink that carries the trunk (proxy/egress-hop.ts). */
+  linkId: string;
+  requestUri: string;
+  /** Header fields added for the egress (the trunk to use, the caller ID). */
+  headers: Array<[string, string]>;
 }
 
 export type AuthOutcome = { ok: true; user: string } | { ok: false; error: SipError };

@@ -178,7 +178,7 @@ export class ResponseContext {
       tx.finalStatus = upstream?.status ?? tx.best.status;
       ctx.log("request-completed", { call_id: safe(() => ctx.requestOf(tx).callId), method: tx.method, status: tx.finalStatus });
       // No dialog came of it: the media the INVITE's offer reserved is freed (ARCHITECTURE.md "Who owns media").
-      if (tx.media === true && tx.method === "INVITE" && !tx.inDialog) ctx.mediaEnded(ctx.requestOf(tx).callId, { why: "rejected", status: tx.finalStatus });
+      if (tx.method === "INVITE" && !tx.inDialog) ctx.callEnded(ctx.requestOf(tx).callId, { why: "rejected", status: tx.finalStatus });
     }
     this.saveOrDelete(tx);
     await ctx.flush(out);
