@@ -185,7 +185,15 @@ export class ProxyCore {
       if (source.kind === "flow") await this.admit(req, source.flowId);
       if (req.method === "INVITE" || req.method === "UPDATE") enforceMinSE(req, this.ctx.cfg.minSessionExpires);
       targets = await this.targets(req, source, route, inDialog, excludeFlow);
-      if (targets !== "answered") media = await this.offerMedia(req, source, targets[0]!.hop, inDialog);
+      if (targets !== "answered") {
+        try {
+          media = await this.offerMedia(req, source, targets[0]!.hop, inDialog);
+        } catch (err) {
+          // Refused after routing (no media node, SDP refused): what routing counted (call-out limits) is released.
+          if (!inDialog) this.ctx.callEnded(req.callId, { why: "refused" });
+          throw err;
+        }
+      }
     } finally {
       this.admitting.delete(key);
     }
