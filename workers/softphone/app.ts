@@ -28,6 +28,8 @@ export interface SipedgePhoneHook {
   unmute(): void;
   sendDtmf(tones: string): void;
   stats(): Promise<CallQuality | undefined>;
+  /** The current call's SDP as the browser holds it: what it sent, and what the edge (rtpengine) gave it. */
+  sessionDescriptions(): { local?: string; remote?: string };
 }
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -184,4 +186,10 @@ window.sipedgePhone = {
   unmute: () => phone.unmute(),
   sendDtmf: (tones) => phone.sendDtmf(tones),
   stats: () => phone.stats(),
+  sessionDescriptions: () => {
+    const pc = phone.peerConnection;
+    const local = pc?.localDescription?.sdp;
+    const remote = pc?.remoteDescription?.sdp;
+    return { ...(local !== undefined ? { local } : {}), ...(remote !== undefined ? { remote } : {}) };
+  },
 };

@@ -5,8 +5,19 @@
  * objects), so it is unit-tested without a browser.
  *
  * PLATFORM.md's real-audio check reads the same fields: inbound-rtp
- * `packetsReceived` and `audioLevel` > 0, DTLS transport `connected`.
+ * `packetsReceived` and `audioLevel` > 0, DTLS transport `connected`; and
+ * the selected ICE candidate pair says where the media really goes (the
+ * relay's address, not the other browser's).
  */
+export interface IceEndpoint {
+  address: string;
+  port: number;
+  /** "udp" or "tcp". */
+  protocol?: string;
+  /** "host", "srflx", "prflx", "relay". */
+  candidateType?: string;
+}
+
 export interface CallQuality {
   /** "opus/48000", "PCMU/8000", … */
   codec?: string;
@@ -24,6 +35,9 @@ export interface CallQuality {
   bytesReceived: number;
   /** DTLS transport state ("new", "connecting", "connected", …). */
   dtlsState?: string;
+  /** The selected ICE candidate pair's ends: this browser's, and the one it sends media to. */
+  localCandidate?: IceEndpoint;
+  remoteCandidate?: IceEndpoint;
 }
 
 type Entry = Record<string, unknown>;
@@ -62,11 +76,15 @@ export function summariseStats(entries: Iterable<Entry>): CallQuality {
       if (rtt !== undefined) q.roundTripMs = rtt * 1000;
     } else if (e.type === "transport") {
       q.dtlsState = str(e.dtlsState) ?? q.dtlsState;
+      const pair = byId.get(str(e.selectedCandidatePairId) ?? "");
       if (q.roundTripMs === undefined) {
-        const pair = byId.get(str(e.selectedCandidatePairId) ?? "");
         const rtt = num(pair?.currentRoundTripTime);
         if (rtt !== undefined) q.roundTripMs = rtt * 1000;
       }
+      const local = endpointOf(byId.get(str(pair?.localCandidateId) ?? ""));
+      const remote = endpointOf(byId.get(str(pair?.remoteCandidateId) ?? ""));
+      if (local !== undefined) q.localCandidate = local;
+      if (remote !== undefined) q.remoteCandidate = remote;
     }
   }
   const total = q.packetsReceived + q.packetsLost;
@@ -78,4 +96,17 @@ export function summariseStats(entries: Iterable<Entry>): CallQuality {
     if (mime) q.codec = rate ? `${mime}/${rate}` : mime;
   }
   return q;
+}
+
+/** A `local-candidate`/`remote-candidate` entry → its address and port (`ip` is the pre-2021 name of `address`). */
+function endpointOf(c: Entry | undefined): IceEndpoint | undefined {
+  const address = str(c?.address) ?? str(c?.ip);
+  const port = num(c?.port);
+  if (address === undefined || port === undefined) return undefined;
+  const out: IceEndpoint = { address, port };
+  const protocol = str(c?.protocol);
+  const candidateType = str(c?.candidateType);
+  if (protocol !== undefined) out.protocol = protocol;
+  if (candidateType !== undefined) out.candidateType = candidateType;
+  return out;
 }

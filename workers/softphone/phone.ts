@@ -17,6 +17,8 @@ export interface CallState {
   direction: "outgoing" | "incoming";
   /** The other party as a SIP URI without the scheme ("bob@example.com"). */
   peer: string;
+  /** The INVITE's Call-ID: what the edge, rtpengine and the CDR know the call by. */
+  callId: string;
   status: CallStatus;
   held: boolean;
   /** A hold/resume re-INVITE is still waiting for its answer. */
@@ -42,10 +44,13 @@ export interface PhoneState {
 
 /**
  * `pcConfig` for every call. rtpengine strips `a=group:BUNDLE` from what it
- * returns, and Chrome rejects a max-bundle answer without it: `balanced`
- * works either way (PLATFORM.md, rtpengine section). rtcp-mux is required:
- * the relay's browser-facing profile asks for it. No STUN/TURN: the relay
- * is public, and on loopback the browsers reach each other directly.
+ * returns and Chrome rejects a max-bundle answer without it (PLATFORM.md,
+ * rtpengine section): the edge puts the group back (workers/src/media/
+ * sdp-fixups.ts), and `balanced` accepts the SDP either way. rtcp-mux is
+ * required: the relay's browser-facing profile asks for it (PITFALLS 6).
+ * No STUN/TURN: the media of every call goes to the relay (rtpengine), whose
+ * public address is the only candidate in the SDP the edge gives us.
+ * test/integration/softphone-calls.test.ts checks both against the real relay.
  */
 export const PC_CONFIG: RTCConfiguration = { bundlePolicy: "balanced", rtcpMuxPolicy: "require", iceServers: [] };
 
@@ -149,7 +154,7 @@ export class Phone {
       if (this.current.error === "Cannot reach the server" || this.current.error === "Connection to the server lost") this.set({ error: undefined });
     });
     ua.on("newRTCSession", ((e: RTCSessionEvent) => {
-      if (this.ua === ua) this.adopt(e.session, e.originator === "remote" ? "incoming" : "outgoing");
+      if (this.ua === ua) this.adopt(e.session, e.originator === "remote" ? "incoming" : "outgoing", e.request.getHeader("Call-ID"));
     }) as (e: RTCSessionEvent) => void);
     ua.start();
     return done;
@@ -272,7 +277,7 @@ export class Phone {
     return new Error(message);
   }
 
-  private adopt(session: RTCSession, direction: "incoming" | "outgoing"): void {
+  private adopt(session: RTCSession, direction: "incoming" | "outgoing", callId: string): void {
     if (this.session !== undefined) {
       // One call at a time: a second incoming call gets 486 Busy Here.
       if (direction === "incoming") session.terminate({ status_code: 486, reason_phrase: "Busy Here" });
@@ -280,7 +285,7 @@ export class Phone {
     }
     this.session = session;
     const peer = session.remote_identity.uri.toAor().replace(/^sips?:/, "");
-    this.set({ call: { direction, peer, status: direction === "incoming" ? "incoming" : "calling", held: false, renegotiating: false, muted: false, dtmfSent: "" } });
+    this.set({ call: { direction, peer, callId, status: direction === "incoming" ? "incoming" : "calling", held: false, renegotiating: false, muted: false, dtmfSent: "" } });
 
     const attachAudio = (pc: RTCPeerConnection): void => {
       pc.addEventListener("track", (ev) => {

@@ -3,7 +3,7 @@ import { summariseStats } from "../../softphone/call-quality.ts";
 import { dialTarget, signInAor, webSocketUrl } from "../../softphone/dial-target.ts";
 import { callMessage, registrationMessage } from "../../softphone/messages.ts";
 
-/** The softphone's pure parts (no DOM, no JsSIP); the page itself runs in Chromium in test/integration/softphone.test.ts. */
+/** The softphone's pure parts (no DOM, no JsSIP); the page itself runs in Chromium in test/integration/softphone.test.ts and softphone-calls.test.ts. */
 describe("what the person typed → a request URI", () => {
   it.each([
     ["bob", "sip:bob@example.com"],
@@ -65,7 +65,12 @@ describe("call quality from getStats()", () => {
       { id: "I1", type: "inbound-rtp", kind: "audio", packetsReceived: 490, packetsLost: 10, jitter: 0.004, audioLevel: 0.03, bytesReceived: 39_000, codecId: "C1" },
       { id: "R1", type: "remote-inbound-rtp", kind: "audio", roundTripTime: 0.021 },
       { id: "T1", type: "transport", dtlsState: "connected", selectedCandidatePairId: "P1" },
-      { id: "P1", type: "candidate-pair", currentRoundTripTime: 0.5 },
+      { id: "P1", type: "candidate-pair", currentRoundTripTime: 0.5, localCandidateId: "L1", remoteCandidateId: "R2" },
+      { id: "L1", type: "local-candidate", address: "127.0.0.1", port: 50123, protocol: "udp", candidateType: "host" },
+      { id: "R2", type: "remote-candidate", address: "127.0.0.1", port: 31004, protocol: "udp", candidateType: "host" },
+      // Another pair that was checked but not selected: not where media goes.
+      { id: "P2", type: "candidate-pair", localCandidateId: "L1", remoteCandidateId: "R3" },
+      { id: "R3", type: "remote-candidate", address: "127.0.0.1", port: 50999, protocol: "udp", candidateType: "prflx" },
       { id: "V1", type: "inbound-rtp", kind: "video", packetsReceived: 9999 },
     ]);
     expect(q).toEqual({
@@ -80,7 +85,20 @@ describe("call quality from getStats()", () => {
       bytesSent: 40_000,
       bytesReceived: 39_000,
       dtlsState: "connected",
+      localCandidate: { address: "127.0.0.1", port: 50123, protocol: "udp", candidateType: "host" },
+      remoteCandidate: { address: "127.0.0.1", port: 31004, protocol: "udp", candidateType: "host" },
     });
+  });
+
+  it("reads a candidate's address from `ip` when an older browser has no `address`, and leaves out a candidate it cannot place", () => {
+    const q = summariseStats([
+      { id: "T1", type: "transport", dtlsState: "connected", selectedCandidatePairId: "P1" },
+      { id: "P1", type: "candidate-pair", localCandidateId: "L1", remoteCandidateId: "R1" },
+      { id: "L1", type: "local-candidate", ip: "192.0.2.7", port: 40000 },
+      { id: "R1", type: "remote-candidate", address: "198.51.100.9" }, // no port
+    ]);
+    expect(q.localCandidate).toEqual({ address: "192.0.2.7", port: 40000 });
+    expect(q.remoteCandidate).toBeUndefined();
   });
 
   it("falls back to the ICE pair's round trip, and reports zeros before media", () => {
@@ -90,5 +108,6 @@ describe("call quality from getStats()", () => {
     ]);
     expect(q).toMatchObject({ packetsSent: 0, packetsReceived: 0, lossPercent: 0, roundTripMs: 2, dtlsState: "connecting" });
     expect(q.codec).toBeUndefined();
+    expect(q.remoteCandidate).toBeUndefined(); // no pair selected yet: nowhere to send
   });
 });
