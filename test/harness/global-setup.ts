@@ -22,9 +22,10 @@ export async function setup(project: TestProject): Promise<void> {
   const domain = "example.com";
   const users = demoUsers(domain);
   const secrets = newSecrets();
+  const rtpPorts = { min: 31000, max: 31999 };
   stack = await startStack({
     host: "127.0.0.1",
-    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(), rtpMin: 31000, rtpMax: 31999 },
+    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(), rtpMin: rtpPorts.min, rtpMax: rtpPorts.max },
     stateDir,
     persistDirectory: false,
     domain,
@@ -41,6 +42,7 @@ export async function setup(project: TestProject): Promise<void> {
     dynamoEndpoint: stack.dynamoEndpoint,
     ngAddress: stack.ngAddress,
     mediaAgentUrl: stack.mediaAgentUrl,
+    rtpPorts,
     domain,
     users,
     secrets,

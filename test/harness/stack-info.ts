@@ -7,6 +7,8 @@ export interface StackInfo {
   ngAddress: { host: string; port: number };
   /** The local media agent's ng URL (`http://…/ng`). */
   mediaAgentUrl: string;
+  /** The stack's rtpengine media ports (on 127.0.0.1): an anchored SDP names one of them. */
+  rtpPorts: { min: number; max: number };
   domain: string;
   users: DemoUser[];
   secrets: LocalSecrets;

@@ -17,8 +17,8 @@ import "../harness/stack-info.ts";
  */
 const stack = inject("stack");
 
-/** The stack's rtpengine: loopback, media ports 31000–31999 (test/harness/global-setup.ts starts it so). */
-const RTPENGINE = { address: "127.0.0.1", minPort: 31000, maxPort: 31999 };
+/** The stack's rtpengine: loopback, its media ports. */
+const RTPENGINE = { address: "127.0.0.1", minPort: stack.rtpPorts.min, maxPort: stack.rtpPorts.max };
 
 const lines = (sdp: string): string[] => sdp.split(/\r?\n/).filter((l) => l !== "");
 const attr = (sdp: string, name: string): string[] => lines(sdp).filter((l) => l === `a=${name}` || l.startsWith(`a=${name}:`));
