@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from "sip-parser-ts";
+import { SipUri, TelUri, type SipRequest, type SipResponse, type Uri } from "sip-parser-ts";
 import type { CdrRecord } from "../directory/cdrs.ts";
 import type { LogFields } from "../log.ts";
 import type { Hop, ProxyMedia } from "../proxy/index.ts";
@@ -94,8 +94,7 @@ export class CallMedia implements ProxyMedia {
       nodeId: node.id,
       region: node.region,
       ngUrl: node.ngUrl,
-      caller: aorOfUri(req.from.uri) ?? req.from.uri.toString(),
-      callee: aorOfUri(req.to.uri) ?? req.to.uri.toString(),
+      ...parties(req, leg),
       createdAt: existing?.createdAt ?? started,
       answeredAt: 0,
     });
@@ -173,6 +172,23 @@ function initialLeg(source: Hop, target: Hop): MediaLeg | undefined {
   if (source.kind === "flow" && target.kind === "user") return egressLinkOf(target) !== undefined ? "browser-to-sip" : "browser-to-browser";
   if (target.kind === "flow" && egressLinkOf(source) !== undefined) return "sip-to-browser";
   return undefined;
+}
+
+/**
+ * Who the CDR names: a user by AOR, a trunk's party by its number. A call to
+ * a number has the number in To; a call from a trunk has the callee's AOR in
+ * the Request-URI (the EgressLink rewrote it) and the caller's number in From.
+ */
+function parties(req: SipRequest, leg: MediaLeg): { caller: string; callee: string } {
+  const number = (uri: Uri): string => (uri instanceof SipUri || uri instanceof TelUri ? numberOf(uri) : undefined) ?? uri.toString();
+  if (leg === "browser-to-sip") return { caller: aorOfUri(req.from.uri) ?? req.from.uri.toString(), callee: number(req.to.uri) };
+  if (leg === "sip-to-browser") return { caller: number(req.from.uri), callee: aorOfUri(req.uri) ?? req.to.uri.toString() };
+  return { caller: aorOfUri(req.from.uri) ?? req.from.uri.toString(), callee: aorOfUri(req.to.uri) ?? req.to.uri.toString() };
+}
+
+function numberOf(uri: SipUri | TelUri): string | undefined {
+  const text = uri instanceof TelUri ? uri.number : uri.userDecoded;
+  return text === undefined ? undefined : text.replace(/[-.()]/g, "");
 }
 
 /** The leg as seen by whoever offers now: the callee's re-offer runs the call's leg backwards. */

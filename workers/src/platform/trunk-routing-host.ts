@@ -44,6 +44,11 @@ export function trunkRouterFor(env: Env, sql: SqlStorage, aor: Aor): { routeToTr
         });
         if (call === undefined) return undefined;
         const { trunk, gateway } = call.routes[0]!;
+        // A trunk whose egress proxy is not connected is down: 503 now, rather than a failed hop (which §16.7 step 6 makes a 500).
+        if (!(await env.EGRESS_LINK.get(env.EGRESS_LINK.idFromName(trunk.egress)).connected())) {
+          counters.release(aor.aor, req.callId);
+          throw new SipError(503, "Service Unavailable - Trunk Unreachable", [["Retry-After", "30"]], `egress-${trunk.egress}-not-connected`);
+        }
         const host = gateway.host.includes(":") ? `[${gateway.host}]` : gateway.host;
         logEvent("call-out", { aor: aor.aor, call_id: req.callId, number: call.number, trunk: trunk.id, egress: trunk.egress, active: call.admission.active });
         return {

@@ -228,7 +228,10 @@ export class ProxyCore {
    * before forwarding: the callee must never see them (§22.3).
    */
   private async admit(req: SipRequest, flowId: string): Promise<void> {
-    if (aorOfUri(req.from.uri) !== this.ctx.aor) throw new SipError(403, "Forbidden", [], "from-is-not-this-user");
+    // In a dialog of our user's the From is whatever the dialog says (§12.2.1.1:
+    // the callee's is the caller's To, a DID for a call from a trunk).
+    const ownDialog = req.to.tag !== undefined && this.dialogs.isOwnInDialog(req);
+    if (!ownDialog && aorOfUri(req.from.uri) !== this.ctx.aor) throw new SipError(403, "Forbidden", [], "from-is-not-this-user");
     const outcome = await this.ctx.host.authenticate(req, flowId);
     if (!outcome.ok) throw outcome.error;
     req.remove("Proxy-Authorization");
@@ -261,12 +264,15 @@ export class ProxyCore {
     const aor = aorOfUri(req.uri);
     const local = aor !== undefined && this.ctx.isLocalDomain(aor.slice(aor.lastIndexOf("@") + 1)) ? aor : undefined;
     if (source.kind === "flow") {
-      if (local !== undefined) return [{ hop: userHop(local) }];
-      // A number: to a trunk through its egress proxy, if the policy lets it out (ARCHITECTURE.md "Browser to carrier").
+      // A number ("+1555…", tel:, user=phone) is never a user name: to a trunk
+      // through its egress proxy, if the policy lets it out (ARCHITECTURE.md "Browser to carrier").
       const trunk = this.ctx.host.routeToTrunk === undefined ? undefined : await this.ctx.host.routeToTrunk(req);
-      if (trunk === undefined) throw new SipError(404, "Not Found", [], "not-a-local-user");
-      for (const [name, value] of trunk.headers) req.append(name, value);
-      return [{ hop: egressHop(trunk.linkId), requestUri: trunk.requestUri }];
+      if (trunk !== undefined) {
+        for (const [name, value] of trunk.headers) req.append(name, value);
+        return [{ hop: egressHop(trunk.linkId), requestUri: trunk.requestUri }];
+      }
+      if (local === undefined) throw new SipError(404, "Not Found", [], "not-a-local-user");
+      return [{ hop: userHop(local) }];
     }
     if (inDialog) throw new SipError(481, "Call/Transaction Does Not Exist", [], "in-dialog-without-route");
     if (local !== this.ctx.aor) throw new SipError(404, "Not Found", [], "not-this-user");

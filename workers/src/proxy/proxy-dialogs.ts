@@ -1,5 +1,5 @@
 import type { SipRequest, SipResponse } from "sip-parser-ts";
-import { parseMessage } from "sip-parser-ts";
+import { parseMessage, parseNameAddr, SipUri, type Uri } from "sip-parser-ts";
 import { dialogDeadline, summarizeDialog, type Dialog, type DialogSummary } from "./dialog.ts";
 import { byeRequest, candidateDialogIds, dialogFrom2xx, noteRefresh, noteRequest, senderOf } from "./dialog-state.ts";
 import { flowHop, type Hop } from "./hop.ts";
@@ -96,6 +96,22 @@ export class ProxyDialogs {
     }
   }
 
+  /**
+   * Whether an in-dialog request our user sent belongs to one of our user's
+   * dialogs and carries our user's own end of it as From (§12.2.1.1: the
+   * caller's From, or the callee's To — a DID for a call from a trunk).
+   */
+  isOwnInDialog(req: SipRequest): boolean {
+    const d = this.find(req, true);
+    if (d === undefined) return false;
+    const own = d.side === "caller" ? d.caller : d.callee;
+    try {
+      return partyKey(parseNameAddr(own.nameAddr).uri) === partyKey(req.from.uri);
+    } catch {
+      return false;
+    }
+  }
+
   private find(msg: SipRequest | SipResponse, ourUserSent: boolean): Dialog | undefined {
     const fromTag = msg.from.tag;
     const toTag = msg.to.tag;
@@ -149,6 +165,11 @@ export class ProxyDialogs {
 }
 
 const CALLER_SIDE_DELAY_MS = 5_000;
+
+/** A URI as a party of a dialog: user and host of a SIP URI (parameters aside), else the whole URI. */
+function partyKey(uri: Uri): string {
+  return uri instanceof SipUri ? `${uri.userDecoded ?? ""}@${uri.host.toLowerCase()}` : uri.toString();
+}
 
 /** RFC 3326 Reason for the BYEs we send on our own. */
 const REASONS = {

@@ -1,6 +1,7 @@
 import { parseMessage, type SipResponse } from "sip-parser-ts";
 import { challengeHeaderFor, isBetterFinal, upstreamStatus } from "./best-response.ts";
 import { ackRequest, cancelRequest } from "./client-branch.ts";
+import { egressLinkOf } from "./egress-hop.ts";
 import { describeHop, sameHop, type Hop } from "./hop.ts";
 import { errorText, safe, type Outgoing, type ProxyContext } from "./proxy-context.ts";
 import type { ProxyDialogs } from "./proxy-dialogs.ts";
@@ -165,9 +166,10 @@ export class ResponseContext {
         for (const name of CHALLENGE_HEADERS) for (const v of final.res.getAll(name)) tx.challenges.push([name, v]);
       }
       if (isBetterFinal(status, tx.best?.status)) tx.best = { status, text, synthesized: final.res === undefined };
-      // §17.1.1.3: our client transaction ACKs a non-2xx final. Only toward a
-      // socket: the DO-to-DO hop has no retransmissions for an ACK to stop.
-      if (tx.method === "INVITE" && final.res !== undefined && b.target.kind === "flow") {
+      // §17.1.1.3: our client transaction ACKs a non-2xx final. Toward a
+      // socket, and toward an egress proxy (its INVITE server transaction
+      // waits for the ACK); the DO-to-DO hop has no retransmissions to stop.
+      if (tx.method === "INVITE" && final.res !== undefined && (b.target.kind === "flow" || egressLinkOf(b.target) !== undefined)) {
         out.push({ to: b.target, text: ackRequest(ctx.requestOf(tx), b, final.res, ctx.via(txBranch(tx.loop, tx.id, b.n))) });
       }
       if (tx.inDialog && (status === 481 || status === 408)) this.dialogs.onFailure(tx); // §12.2.1.2
