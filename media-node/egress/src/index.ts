@@ -23,3 +23,13 @@ export { InviteServerTransaction } from "./transaction/invite-server-transaction
 export { NonInviteServerTransaction } from "./transaction/non-invite-server-transaction.ts";
 export { TransactionStateError } from "./transaction/transaction-errors.ts";
 export { ackForNon2xx, cancelFor } from "./transaction/derived-requests.ts";
+
+// The egress proxy process (issue 5): configuration, wiring, the link to the edge, the proxy core.
+export { ConfigError, type EgressConfig, describeConfig, parseEgressConfig } from "./config.ts";
+export { type Egress, startEgress } from "./egress.ts";
+export { type EgressContext, type EgressService, type GatewayHealth as ProxyGatewayHealth } from "./egress-service.ts";
+export { EdgeLink, type LinkCounters, type LinkState, linkUrl } from "./link/edge-link.ts";
+export { EDGE, LinkTransport } from "./link/link-transport.ts";
+export { EgressProxy } from "./proxy/egress-proxy.ts";
+export { type DialogToken, EgressRoutes } from "./proxy/egress-routes.ts";
+export { DirectoryTrunkSource, type ReloadableTrunkSource, type TrunkSource } from "./trunks/trunk-source.ts";

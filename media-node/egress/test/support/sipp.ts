@@ -25,14 +25,15 @@ export interface Sipp {
 }
 
 /**
- * Runs /usr/bin/sipp on loopback with a message log. Every run is bounded
+ * Runs /usr/bin/sipp on loopback (127.0.0.1, or another loopback address
+ * to look like another source) with a message log. Every run is bounded
  * (-timeout, -m) and the tests stop it in afterAll whatever happened.
  */
-export function runSipp(args: string[]): Sipp {
+export function runSipp(args: string[], opts: { localIp?: string } = {}): Sipp {
   const dir = mkdtempSync(join(tmpdir(), "sipedge-egress-sipp-"));
   const messageFile = join(dir, "messages.log");
   const errorFile = join(dir, "errors.log");
-  const child = spawn("sipp", [...args, "-i", "127.0.0.1", "-nostdin", "-timeout", "20s", "-timeout_error", "-trace_msg", "-message_file", messageFile, "-trace_err", "-error_file", errorFile], {
+  const child = spawn("sipp", [...args, "-i", opts.localIp ?? "127.0.0.1", "-nostdin", "-timeout", "20s", "-timeout_error", "-trace_msg", "-message_file", messageFile, "-trace_err", "-error_file", errorFile], {
     cwd: dir,
     stdio: "ignore",
   });
