@@ -72,8 +72,11 @@ export class EgressProxy {
   private readonly forwardings = new Map<ServerTransaction, Forwarding>();
 
   constructor(private readonly o: EgressProxyOptions) {
-    o.edge.onRequest((req, tx) => this.guard(req, tx, () => this.fromEdge(req, tx)));
-    o.carrier.onRequest((req, tx, source) => this.guard(req, tx, () => this.fromCarrier(req, tx, source)));
+    // §16.6 step 1: what is forwarded is a copy; the server transaction keeps
+    // the request as received, or its own responses (the 100 Trying after
+    // 200 ms) would carry the Via we add for the next hop.
+    o.edge.onRequest((req, tx) => this.guard(req, tx, () => this.fromEdge(copyOf(req), tx)));
+    o.carrier.onRequest((req, tx, source) => this.guard(req, tx, () => this.fromCarrier(copyOf(req), tx, source)));
     o.carrier.onStrayResponse((r) => this.strayFromCarrier(r));
     o.edge.onStrayResponse((r) => this.strayFromEdge(r));
   }
@@ -373,4 +376,8 @@ function refuseCarrierChallenge(serverTx: ServerTransaction): void {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+function copyOf(req: SipRequest): SipRequest {
+  return parseMessage(req.toString()) as SipRequest;
 }
