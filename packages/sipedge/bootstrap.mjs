@@ -10,8 +10,10 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 // Debian packages the local stack and the test suite run for real
-// (chromium: the softphone's browser tests, driven by playwright-core).
-const DEBIAN_PACKAGES = ["rtpengine-daemon", "sip-tester", "chromium"];
+// (chromium: the softphone's browser tests, driven by playwright-core;
+// sip-tester is SIPp, the carrier in the trunk tests; baresip-core is the
+// demo legacy phone and the one in the tests).
+const DEBIAN_PACKAGES = ["rtpengine-daemon", "sip-tester", "chromium", "baresip-core"];
 
 function say(msg) {
   process.stderr.write(`[setup] ${msg}\n`);

@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   // through the media agent (offer, answer, delete), as in production.
   const stack = await startStack({
     host: HOST,
-    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(), rtpMin: 32000, rtpMax: 32999 },
+    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(), rtpMin: 32000, rtpMax: 32999, egressSip: await freeTcpPort(), egressHttp: await freeTcpPort() },
     stateDir: dir,
     persistDirectory: false,
     domain: DOMAIN,

@@ -25,7 +25,7 @@ export async function setup(project: TestProject): Promise<void> {
   const rtpPorts = { min: 31000, max: 31999 };
   stack = await startStack({
     host: "127.0.0.1",
-    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(), rtpMin: rtpPorts.min, rtpMax: rtpPorts.max },
+    ports: { edge: await freeTcpPort(), dynalite: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(), rtpMin: rtpPorts.min, rtpMax: rtpPorts.max, egressSip: await freeTcpPort(), egressHttp: await freeTcpPort() },
     stateDir,
     persistDirectory: false,
     domain,

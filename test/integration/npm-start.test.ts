@@ -53,16 +53,27 @@ describe("npm start", () => {
   });
 
   it("starts the stack, refuses a second copy on the same ports, stops on Ctrl-C, and starts again with the same state", async () => {
-    const ports = { edge: await freeTcpPort(), dynamo: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort() };
-    const args = ["--edge-port", String(ports.edge), "--dynamo-port", String(ports.dynamo), "--ng-port", String(ports.ng), "--agent-port", String(ports.agent), "--rtp-ports", "32000-32099", "--state-dir", stateDir];
+    const ports = {
+      edge: await freeTcpPort(), dynamo: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(),
+      egressSip: await freeTcpPort(), egressHttp: await freeTcpPort(), phone: await freeTcpPort(),
+    };
+    const args = [
+      "--edge-port", String(ports.edge), "--dynamo-port", String(ports.dynamo), "--ng-port", String(ports.ng), "--agent-port", String(ports.agent),
+      "--rtp-ports", "32000-32099", "--egress-sip-port", String(ports.egressSip), "--egress-http-port", String(ports.egressHttp),
+      "--legacy-phone-port", String(ports.phone), "--state-dir", stateDir,
+    ];
 
     const first = npmStart(args);
     started.push(first);
-    await waitForOutput(first, "ready");
+    await waitForOutput(first, "ready — Ctrl-C stops everything");
     const passwords = [...first.output().matchAll(/demo user +(\S+) +password (\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
     expect(passwords).toHaveLength(2);
     const health = await fetch(`http://127.0.0.1:${ports.edge}/healthz`);
     expect(health.status).toBe(200);
+    // The egress is up with its link to the edge (its /healthz is 503 otherwise), and the demo phone is announced.
+    expect((await fetch(`http://127.0.0.1:${ports.egressHttp}/healthz`)).status).toBe(200);
+    expect(first.output()).toContain(`egress      sip:127.0.0.1:${ports.egressSip}`);
+    expect(first.output()).toMatch(/\+15550100200/);
 
     const second = npmStart(args);
     started.push(second);
@@ -74,10 +85,12 @@ describe("npm start", () => {
     expect(await first.exited).toBe(0);
     await assertTcpPortFree("edge", "127.0.0.1", ports.edge, "-");
     await assertTcpPortFree("dynalite", "127.0.0.1", ports.dynamo, "-");
+    await assertTcpPortFree("egress", "127.0.0.1", ports.egressHttp, "-");
+    await assertTcpPortFree("legacy phone", "127.0.0.1", ports.phone, "-");
 
     const third = npmStart(args);
     started.push(third);
-    await waitForOutput(third, "ready");
+    await waitForOutput(third, "ready — Ctrl-C stops everything");
     const again = [...third.output().matchAll(/demo user +(\S+) +password (\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
     expect(again).toEqual(passwords);
     third.child.kill("SIGINT");

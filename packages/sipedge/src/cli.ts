@@ -31,6 +31,9 @@ start options:
   --ng-port N       rtpengine ng control UDP port (default 2223)
   --agent-port N    media agent HTTP port (default 8790)
   --rtp-ports A-B   rtpengine media port range (default 30000-30999)
+  --egress-sip-port N   the egress proxy's SIP port, UDP and TCP (default 5060)
+  --egress-http-port N  the egress proxy's /healthz and /metrics (default 8791)
+  --legacy-phone-port N the demo legacy phone (baresip) SIP port; TLS takes the next one (default 5070)
   --state-dir DIR   where local state lives (default .state/)
   --domain NAME     SIP domain served (default example.com)
 
@@ -65,6 +68,9 @@ async function start(argv: string[]): Promise<void> {
       "ng-port": { type: "string" },
       "agent-port": { type: "string" },
       "rtp-ports": { type: "string" },
+      "egress-sip-port": { type: "string" },
+      "egress-http-port": { type: "string" },
+      "legacy-phone-port": { type: "string" },
       "state-dir": { type: "string" },
       domain: { type: "string" },
     },
@@ -93,6 +99,9 @@ async function start(argv: string[]): Promise<void> {
       agent: port(values["agent-port"], 8790, "--agent-port"),
       rtpMin,
       rtpMax,
+      egressSip: port(values["egress-sip-port"], 5060, "--egress-sip-port"),
+      egressHttp: port(values["egress-http-port"], 8791, "--egress-http-port"),
+      legacyPhone: port(values["legacy-phone-port"], 5070, "--legacy-phone-port"),
     },
     stateDir,
     persistDirectory: true,
@@ -108,6 +117,8 @@ async function start(argv: string[]): Promise<void> {
   log(`rtpengine   ng udp:${stack.ngAddress.host}:${stack.ngAddress.port}`);
   log(`rtp ports   ${rtpMin}-${rtpMax}`);
   log(`media agent ${stack.mediaAgentUrl}  (signed ng; /healthz, /metrics)`);
+  log(`egress      sip:${stack.egress.sip.host}:${stack.egress.sip.port} (UDP, TCP) for carriers and SIP phones; ${stack.egress.httpUrl}/healthz`);
+  for (const line of stack.legacyPhone?.banner ?? []) log(line);
   log(`admin token ADMIN_TOKEN in ${join(stateDir, "secrets.json")}`);
   for (const u of users) log(`demo user   ${u.aor}  password ${u.password}`);
   log(`state       ${stateDir}  (reset with \`npm run reset\`)`);

@@ -5,11 +5,15 @@ import { createTables, LOCAL_AWS, startDynalite, type Dynalite } from "./dynalit
 import { LOCAL_CF, startEdge, type Edge } from "./edge.ts";
 import type { Log } from "./log.ts";
 import { assertTcpPortFree, assertUdpPortFree } from "./ports.ts";
+import { startDemoLegacyPhone, type DemoLegacyPhone } from "./demo-legacy-phone.ts";
+import { startEgress } from "./egress.ts";
 import { startMediaAgent } from "./media-agent.ts";
 import { startRtpengine, type Rtpengine } from "./rtpengine.ts";
 
 /** The region the local media node heartbeats under. */
 export const LOCAL_MEDIA_REGION = "local";
+/** The id of the local egress proxy (its EgressLink, the `egress` of local trunks). */
+export const LOCAL_EGRESS_ID = "local";
 import { seedSubscribers, type DemoUser, type LocalSecrets } from "./seed.ts";
 
 export interface StackPorts {
@@ -20,6 +24,11 @@ export interface StackPorts {
   agent: number;
   rtpMin: number;
   rtpMax: number;
+  /** The egress proxy's SIP port (UDP and TCP) and its HTTP port (/healthz, /metrics). */
+  egressSip: number;
+  egressHttp: number;
+  /** The demo legacy phone (baresip) on this SIP port (UDP and TCP; TLS on the next). Absent: none (tests start their own). */
+  legacyPhone?: number;
 }
 
 export interface StackOptions {
@@ -43,6 +52,10 @@ export interface Stack {
   ngAddress: { host: string; port: number };
   /** The local media agent's signed ng endpoint. */
   mediaAgentUrl: string;
+  /** The local egress proxy: where carriers and SIP phones send SIP, and its /healthz. */
+  egress: { sip: { host: string; port: number }; httpUrl: string };
+  /** The demo legacy phone, when `ports.legacyPhone` is set: its lines for the start-up message. */
+  legacyPhone?: DemoLegacyPhone;
   options: StackOptions;
   edge: Edge;
   dynalite: Dynalite;
@@ -91,6 +104,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   await assertTcpPortFree("DynamoDB (dynalite)", host, ports.dynalite, "--dynamo-port");
   await assertUdpPortFree("rtpengine ng control", host, ports.ng, "--ng-port");
   await assertTcpPortFree("the media agent", host, ports.agent, "--agent-port");
+  await assertUdpPortFree("the egress proxy's SIP (UDP)", host, ports.egressSip, "--egress-sip-port");
+  await assertTcpPortFree("the egress proxy's SIP (TCP)", host, ports.egressSip, "--egress-sip-port");
+  await assertTcpPortFree("the egress proxy's HTTP", host, ports.egressHttp, "--egress-http-port");
   mkdirSync(opts.stateDir, { recursive: true });
 
   const started: ChildProcess[] = [];
@@ -153,11 +169,40 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     edge = await startEdge(edgeOptions);
 
+    // The demo trunk goes into the directory before the egress reads it.
+    let legacyPhone: DemoLegacyPhone | undefined;
+    if (ports.legacyPhone !== undefined) {
+      legacyPhone = await startDemoLegacyPhone({
+        host,
+        sipPort: ports.legacyPhone,
+        egressId: LOCAL_EGRESS_ID,
+        dynamo: { client: dynalite.client, endpoint: dynalite.endpoint },
+        users: opts.users,
+        dir: join(opts.stateDir, "legacy-phone"),
+        log: opts.logFor("legacy-phone"),
+        portOption: "--legacy-phone-port",
+      });
+      started.push(legacyPhone.phone.process);
+    }
+    const egress = await startEgress({
+      id: LOCAL_EGRESS_ID,
+      host,
+      sipPort: ports.egressSip,
+      httpPort: ports.egressHttp,
+      edgeUrl: edge.url,
+      dynamoEndpoint: dynalite.endpoint,
+      secret: opts.secrets.EGRESS_SECRET,
+      log: opts.logFor("egress"),
+    });
+    started.push(egress.process);
+
     const stack: Stack = {
       edgeUrl: edge.url,
       dynamoEndpoint: dynalite.endpoint,
       ngAddress: rtpengine.ngAddress,
       mediaAgentUrl: agent.ngUrl,
+      egress: { sip: egress.sip, httpUrl: egress.httpUrl },
+      ...(legacyPhone !== undefined ? { legacyPhone } : {}),
       options: opts,
       edge,
       dynalite,
