@@ -45,7 +45,8 @@ describe("SIPp UAC → our UAS (TCP)", () => {
   it("answers OPTIONS and takes calls over SIPp's one TCP connection", async () => {
     const options = sipp([`127.0.0.1:${port}`, "-sf", join(SCENARIOS, "uac-options.xml"), "-m", "2", "-p", String(await freeTcpPort())]);
     expect(await options.exited, options.errors()).toBe(0);
-    const calls = sipp([`127.0.0.1:${port}`, "-sf", join(SCENARIOS, "uac-invite.xml"), "-m", "2", "-p", String(await freeTcpPort())]);
+    // -l 1: one call at a time, so the order below is SIPp's, not the machine's load.
+    const calls = sipp([`127.0.0.1:${port}`, "-sf", join(SCENARIOS, "uac-invite.xml"), "-m", "2", "-l", "1", "-p", String(await freeTcpPort())]);
     expect(await calls.exited, calls.errors()).toBe(0);
     expect(uas.seen).toEqual(["OPTIONS", "OPTIONS", "INVITE", "ACK", "BYE", "INVITE", "ACK", "BYE"]);
     expect(received(calls, "SIP/2.0 200")).toHaveLength(4);
