@@ -46,11 +46,16 @@ function waitForOutput(run: Run, text: string): Promise<void> {
 describe("npm start", () => {
   const stateDir = mkdtempSync(join(tmpdir(), "sipedge-start-"));
   const started: Run[] = [];
-  afterAll(() => {
+  afterAll(async () => {
+    // A failed test leaves a start running: Ctrl-C's path stops its children too (each runs in its own process
+    // group, so a SIGKILL of this group would orphan them); SIGKILL only if it does not exit in time.
     for (const r of started) {
-      if (r.child.exitCode === null && r.child.pid !== undefined) process.kill(-r.child.pid, "SIGKILL");
+      if (r.child.exitCode !== null || r.child.signalCode !== null || r.child.pid === undefined) continue;
+      r.child.kill("SIGINT");
+      const stopped = await Promise.race([r.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 20_000, false))]);
+      if (!stopped) process.kill(-r.child.pid, "SIGKILL");
     }
-  });
+  }, 60_000);
 
   it("starts the stack, refuses a second copy on the same ports, stops on Ctrl-C, and starts again with the same state", async () => {
     const ports = {
