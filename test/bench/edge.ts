@@ -22,7 +22,7 @@
 // registration, ~1 ms per call (issue 3). The client's own CPU is shown too:
 // on a 2-core machine it competes with workerd, so wall rates are a floor.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,18 +31,10 @@ import { newSecrets, type DemoUser } from "../../packages/sipedge/src/stack/seed
 import { startStack } from "../../packages/sipedge/src/stack/stack.ts";
 import { CHROMIUM_ANSWER, CHROMIUM_OFFER } from "../harness/media-stub.ts";
 import { rand, request, SipPhone } from "../harness/sip-phone.ts";
+import { arg } from "./support/bench-args.ts";
+import { childProcesses } from "./support/process-cpu.ts";
 
 // ---- options ------------------------------------------------------------------
-
-function arg(name: string): string | undefined {
-  const args = process.argv.slice(2);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === `--${name}`) return args[i + 1];
-    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
-  }
-  return undefined;
-}
 
 const LEVELS = (arg("concurrency") ?? "1,8,32").split(",").map(Number);
 const TIME_MS = Number(arg("time") ?? 5000);
@@ -65,19 +57,7 @@ const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux
 
 /** workerd processes started by this process (Miniflare spawns workerd as our child). */
 function workerdPids(): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (comm === "workerd" && ppid === process.pid) pids.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
+  return childProcesses().filter((c) => c.comm === "workerd").map((c) => c.pid);
 }
 
 /** utime and stime of the processes, in ms (fields 14 and 15 of /proc/<pid>/stat; all threads). */

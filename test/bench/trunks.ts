@@ -39,18 +39,9 @@ import { IncomingCall, SipPhone } from "../harness/sip-phone.ts";
 import { SipMessageText } from "../harness/sip-ws-client.ts";
 import type { StackInfo } from "../harness/stack-info.ts";
 import { childProcesses, exitedChildrenCpuMs, processTreeCpuMs } from "./support/process-cpu.ts";
+import { arg } from "./support/bench-args.ts";
 
 // ---- options ------------------------------------------------------------------
-
-function arg(name: string): string | undefined {
-  const args = process.argv.slice(2);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === `--${name}`) return args[i + 1];
-    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
-  }
-  return undefined;
-}
 
 type Direction = "outbound" | "inbound";
 const LEVELS = (arg("concurrency") ?? "1,8,32").split(",").map(Number);

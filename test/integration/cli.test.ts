@@ -1,26 +1,6 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
+import { sipedge } from "../harness/sipedge-cli.ts";
 import "../harness/stack-info.ts";
-
-const ROOT = join(import.meta.dirname, "..", "..");
-
-function sipedge(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "packages/sipedge/src/cli.ts"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, SIPEDGE_URL: "", SIPEDGE_ADMIN_TOKEN: "", ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
 
 describe("sipedge CLI against the test stack", { timeout: 240_000 }, () => {
   const stack = inject("stack");
