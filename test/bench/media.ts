@@ -1,174 +1,145 @@
 // Media benchmark: WebRTC call setups (ng offer + answer + delete) against a
-// real rtpengine 10.5, two ways:
+// real rtpengine 10.5, three ways:
 //
-//   direct   bencode over UDP straight to rtpengine's ng port, as Kamailio's
-//            rtpengine module does (the agent's own NgUdpChannel, in this process)
-//   agent    the edge's path: NgClient (HMAC-signed fetch, JSON) → the media
-//            agent (its own process, `tsx media-node/agent/src/main.ts`) →
-//            UDP ng → rtpengine
+//   direct      bencode over UDP straight to rtpengine's ng port, as Kamailio's
+//               rtpengine module does (the agent's own NgUdpChannel, in this process)
+//   agent       a minimal signed HTTP client in this process (support/http-lane.ts:
+//               one keep-alive connection per setup in flight, node:crypto HMAC)
+//               → the media agent (its own process, `tsx media-node/agent/src/main.ts`)
+//               → UDP ng → rtpengine. What the agent alone adds.
+//   edge→agent  the edge's real client where it really runs: a Worker in workerd
+//               (Miniflare, support/media-edge-worker.ts) with the edge's NgClient
+//               (workerd's fetch, WebCrypto HMAC) and SDP fix-ups → the agent →
+//               rtpengine. This process sends it one `POST /setup` per setup; the
+//               round trip of that trigger (`POST /noop`, measured alongside) is
+//               subtracted. What the edge and the agent add together (issue 4's goal).
 //
 // Each setup is the browser-to-sip profile (workers/src/media/profiles.ts):
 // the real Chromium offer, a PCMU answer from the SIP side, `delete` with
-// `delete-delay: 0`; the SDP fix-ups the edge applies are included in the
-// agent path. Sequentially and with 8 and 32 setups in flight. Reported:
-// setups/s, setup latency p50/p99, and the agent's added latency (agent p50
-// minus direct p50 at the same concurrency), plus the CPU rtpengine and the
-// agent spent per setup (from /proc).
+// `delete-delay: 0`. Sequentially and with 8 and 32 setups in flight. The
+// machine's speed swings 2-3x from minute to minute (shared, 2 cores), so the
+// paths are interleaved: each level runs `--rounds` rounds, every round a
+// slice of each path in turn, and percentiles pool all rounds. Reported:
+// setups/s, latency p50/p99, the added p50 against direct at the same level,
+// and the CPU rtpengine, the agent and workerd spent per setup (/proc).
 //
-//   npx tsx test/bench/media.ts [--calls 1000] [--warmup 100] [--profile browser-to-sip]
+//   npx tsx test/bench/media.ts [--calls 1000] [--warmup 100] [--rounds 5] [--profile browser-to-sip]
 //   npm run bench -- media
 //
 // Loopback only; media ports 33000-33999 (not `npm start`'s 30000-30999 nor
 // the integration stack's 31000-31999). Exits 0: it reports.
 
 import { spawn } from "node:child_process";
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
-import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { build } from "esbuild";
+import { Log as MiniflareLog, LogLevel, Miniflare } from "miniflare";
 import { LOCAL_AWS } from "../../packages/sipedge/src/stack/dynalite.ts";
+import { LOCAL_CF } from "../../packages/sipedge/src/stack/edge.ts";
 import { pipeLines } from "../../packages/sipedge/src/stack/log.ts";
 import { freeTcpPort, waitUntil } from "../../packages/sipedge/src/stack/ports.ts";
 import { stopChild } from "../../packages/sipedge/src/stack/stack.ts";
+import { readWorkerSettings } from "../../packages/sipedge/src/stack/wrangler-config.ts";
 import { NgUdpChannel, type NgDict } from "../../media-node/agent/src/ng-udp-channel.ts";
+import { SIGNATURE_HEADER, signNgBody, TIMESTAMP_HEADER } from "../../media-node/agent/src/request-signature.ts";
 import { startTestDynalite, startTestRtpengine, TEST_SECRET } from "../../media-node/agent/test/support/media-stack.ts";
 import { chromiumOffer, sipAnswer } from "../../media-node/agent/test/support/sdp-fixtures.ts";
-import { NgClient } from "../../workers/src/media/ng-client.ts";
-import { answerCommand, deleteCommand, fixupSdp, offerCommand, type MediaLeg } from "../../workers/src/media/profiles.ts";
+import type { MediaLeg } from "../../workers/src/media/profiles.ts";
+import { arg } from "./support/bench-args.ts";
+import { HttpLane } from "./support/http-lane.ts";
+import { callSetup, type NgSend, type SetupInput } from "./support/media-setup.ts";
+import { childProcesses, processTreeCpuMs } from "./support/process-cpu.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
+const HOST = "127.0.0.1";
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-const CALLS = Number(option("calls", process.env.BENCH_MEDIA_CALLS ?? "1000"));
-const WARMUP = Number(option("warmup", "100"));
-const LEG = option("profile", "browser-to-sip") as MediaLeg;
+const CALLS = Number(arg("calls") ?? process.env.BENCH_MEDIA_CALLS ?? "1000");
+const WARMUP = Number(arg("warmup") ?? "100");
+const ROUNDS = Number(arg("rounds") ?? "5");
+const LEG = (arg("profile") ?? "browser-to-sip") as MediaLeg;
 const CONCURRENCY = [1, 8, 32];
-
-/** CPU seconds a process and its descendants use (utime + stime from /proc; tsx runs the agent in a child node). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  let total = (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-  let children = "";
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-  } catch {
-    // no children file: no children counted
-  }
-  for (const child of children.split(" ").filter((c) => c !== "")) total += cpuSeconds(Number(child));
-  return total;
+if (![CALLS, WARMUP, ROUNDS].every((n) => Number.isInteger(n) && n >= 0) || ROUNDS < 1 || CALLS < ROUNDS) {
+  process.stderr.write("usage: npx tsx test/bench/media.ts [--calls N >= rounds] [--warmup N] [--rounds N >= 1] [--profile browser-to-sip|sip-to-browser|browser-to-browser]\n");
+  process.exit(2);
 }
 
-/**
- * A `fetch` over node:http with a keep-alive pool. Node 20's own fetch
- * (undici) costs ~1.2 ms more per request than node:http on this machine;
- * the edge runs on workerd, whose fetch is native, so the bench shows the
- * agent path with both clients.
- */
-const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-const nodeHttpFetch: typeof fetch = (input, init) =>
-  new Promise((resolve, reject) => {
-    const url = new URL(String(input));
-    const body = init?.body as Uint8Array;
-    const headers = { ...(init?.headers as Record<string, string>), "content-length": String(body.length) };
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: init?.method ?? "GET", headers, agent: keepAlive }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const h = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") h.set(k, v);
-        resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers: h }));
-      });
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
+// ---- the paths --------------------------------------------------------------------
 
-type Send = (command: string, dict: NgDict) => Promise<Record<string, unknown>>;
+/** One way of doing a setup; `lane` is the index of the setup in flight (each has its own connection). */
+interface Path {
+  name: string;
+  setup(lane: number, callId: string): Promise<void>;
+}
 
-const offerSdp = chromiumOffer();
-const answerSdp = sipAnswer([{ pt: 0, rtpmap: "PCMU/8000" }, { pt: 126, rtpmap: "telephone-event/8000" }]);
+interface Sample {
+  latencies: number[];
+  wallMs: number;
+  setups: number;
+  cpu: { rtpengine: number; agent: number; workerd: number };
+}
+
+function emptySample(): Sample {
+  return { latencies: [], wallMs: 0, setups: 0, cpu: { rtpengine: 0, agent: 0, workerd: 0 } };
+}
+
 let callSeq = 0;
 
-async function setup(send: Send, fixups: boolean): Promise<void> {
-  const n = ++callSeq;
-  const call = { callId: `bench-${process.pid}-${n}`, fromTag: `f${n}`, toTag: `t${n}` };
-  const o = await send("offer", offerCommand(LEG, call, offerSdp));
-  if (o.result !== "ok") throw new Error(`offer: ${JSON.stringify(o)}`);
-  if (fixups) fixupSdp(LEG, "offer", o.sdp as string);
-  const a = await send("answer", answerCommand(LEG, call, answerSdp));
-  if (a.result !== "ok") throw new Error(`answer: ${JSON.stringify(a)}`);
-  if (fixups) fixupSdp(LEG, "answer", a.sdp as string);
-  const d = await send("delete", deleteCommand(call));
-  if (d.result !== "ok") throw new Error(`delete: ${JSON.stringify(d)}`);
-}
-
-interface Run {
-  path: string;
-  concurrency: number;
-  setupsPerSecond: number;
-  p50: number;
-  p99: number;
-  rtpengineCpuMs: number;
-  agentCpuMs: number | undefined;
+async function runSlice(path: Path, concurrency: number, count: number, pids: { rtpengine: number; agent: number; workerd: number[] }, into?: Sample): Promise<void> {
+  const cpu = () => ({ rtpengine: processTreeCpuMs(pids.rtpengine), agent: processTreeCpuMs(pids.agent), workerd: pids.workerd.reduce((s, p) => s + processTreeCpuMs(p), 0) });
+  const c0 = cpu();
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, lane) => {
+      while (next < count) {
+        next++;
+        const s = performance.now();
+        await path.setup(lane, `bench-${process.pid}-${++callSeq}`);
+        into?.latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  if (into === undefined) return;
+  const c1 = cpu();
+  into.wallMs += performance.now() - t0;
+  into.setups += count;
+  into.cpu.rtpengine += c1.rtpengine - c0.rtpengine;
+  into.cpu.agent += c1.agent - c0.agent;
+  into.cpu.workerd += c1.workerd - c0.workerd;
 }
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function measure(path: string, send: Send, fixups: boolean, concurrency: number, rtpenginePid: number, agentPid?: number): Promise<Run> {
-  for (let i = 0; i < WARMUP; i++) await setup(send, fixups);
-  const latencies: number[] = [];
-  let next = 0;
-  const cpu0 = cpuSeconds(rtpenginePid);
-  const agent0 = agentPid !== undefined ? cpuSeconds(agentPid) : 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < CALLS) {
-        next++;
-        const s = performance.now();
-        await setup(send, fixups);
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  const wall = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    path,
-    concurrency,
-    setupsPerSecond: CALLS / wall,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    rtpengineCpuMs: ((cpuSeconds(rtpenginePid) - cpu0) * 1000) / CALLS,
-    agentCpuMs: agentPid !== undefined ? ((cpuSeconds(agentPid) - agent0) * 1000) / CALLS : undefined,
-  };
-}
+// ---- main -------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  const input: SetupInput = {
+    leg: LEG,
+    offerSdp: chromiumOffer(),
+    answerSdp: sipAnswer([{ pt: 0, rtpmap: "PCMU/8000" }, { pt: 126, rtpmap: "telephone-event/8000" }]),
+    fixups: false,
+  };
   const [rtpengine, dynalite] = await Promise.all([startTestRtpengine(33000, 33999), startTestDynalite()]);
   const agentLog: string[] = [];
-  const listen = `http://127.0.0.1:${await freeTcpPort()}`;
+  const agentPort = await freeTcpPort();
+  const ngUrl = `http://${HOST}:${agentPort}/ng`;
   const agentProcess = spawn(join(ROOT, "node_modules", ".bin", "tsx"), ["src/main.ts"], {
     cwd: join(ROOT, "media-node", "agent"),
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       PATH: process.env.PATH,
       SIPEDGE_NG_SECRET: TEST_SECRET,
-      SIPEDGE_AGENT_LISTEN: listen.slice("http://".length),
-      SIPEDGE_RTPENGINE_NG: `127.0.0.1:${rtpengine.ng.port}`,
+      SIPEDGE_AGENT_LISTEN: `${HOST}:${agentPort}`,
+      SIPEDGE_RTPENGINE_NG: `${rtpengine.ng.host}:${rtpengine.ng.port}`,
       SIPEDGE_NODE_ID: "bench-1",
       SIPEDGE_REGION: "local",
-      SIPEDGE_PUBLIC_ADDRESS: "127.0.0.1",
-      SIPEDGE_PRIVATE_ADDRESS: "127.0.0.1",
-      SIPEDGE_NG_URL: `${listen}/ng`,
+      SIPEDGE_PUBLIC_ADDRESS: HOST,
+      SIPEDGE_PRIVATE_ADDRESS: HOST,
+      SIPEDGE_NG_URL: ngUrl,
       SIPEDGE_CAPACITY: "100000",
       SIPEDGE_DYNAMODB_ENDPOINT: dynalite.endpoint,
       SIPEDGE_DYNAMODB_REGION: LOCAL_AWS.region,
@@ -179,50 +150,148 @@ async function main(): Promise<void> {
   });
   pipeLines(agentProcess.stdout, (l) => agentLog.push(l));
   pipeLines(agentProcess.stderr, (l) => agentLog.push(l));
-  await waitUntil("media agent", async () => (await fetch(`${listen}/healthz`)).status === 200, 15_000, agentProcess).catch((err: unknown) => {
-    throw new Error(`${(err as Error).message}\n${agentLog.join("\n")}`);
+
+  // The edge's client in workerd, bundled as wrangler would (edge.ts's esbuild options).
+  const buildDir = mkdtempSync(join(tmpdir(), "sipedge-bench-media-"));
+  const settings = readWorkerSettings(join(ROOT, "wrangler.toml"));
+  const scriptPath = join(buildDir, "worker.mjs");
+  await build({
+    entryPoints: [join(import.meta.dirname, "support", "media-edge-worker.ts")],
+    outfile: scriptPath,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    logLevel: "warning",
   });
+  const miniflare = new Miniflare({
+    modules: true,
+    scriptPath,
+    modulesRoot: buildDir,
+    compatibilityDate: settings.compatibilityDate,
+    compatibilityFlags: settings.compatibilityFlags,
+    bindings: { NG_URL: ngUrl, NG_SECRET: TEST_SECRET, LEG, OFFER_SDP: input.offerSdp, ANSWER_SDP: input.answerSdp },
+    // Miniflare's default sends every outbound fetch through an extra Worker
+    // that strips CF-Connecting-IP; a deployed Worker has no such hop.
+    stripCfConnectingIp: false,
+    cf: LOCAL_CF,
+    host: HOST,
+    port: await freeTcpPort(),
+    log: new MiniflareLog(LogLevel.WARN),
+  });
+  const edgeUrl = new URL((await miniflare.ready).toString());
+  const workerd = childProcesses().filter((c) => c.comm === "workerd").map((c) => c.pid);
 
   const direct = new NgUdpChannel({ ...rtpengine.ng, timeoutMs: 5000, retransmitMs: 2000 });
-  await direct.open();
-  const sendDirect: Send = (command, dict) => direct.request({ ...dict, command });
-  const client = new NgClient({ url: `${listen}/ng`, secret: TEST_SECRET, timeoutMs: 10_000 });
-  const sendAgent: Send = (command, dict) => client.request(command, dict);
-  const clientHttp = new NgClient({ url: `${listen}/ng`, secret: TEST_SECRET, timeoutMs: 10_000, fetch: nodeHttpFetch });
-  const sendAgentHttp: Send = (command, dict) => clientHttp.request(command, dict);
-
-  const runs: Run[] = [];
+  const maxLanes = Math.max(...CONCURRENCY);
+  const agentLanes = Array.from({ length: maxLanes }, () => new HttpLane(HOST, agentPort));
+  const edgeLanes = Array.from({ length: maxLanes }, () => new HttpLane(HOST, Number(edgeUrl.port)));
   try {
+    await waitUntil("media agent", async () => (await fetch(`http://${HOST}:${agentPort}/healthz`)).status === 200, 15_000, agentProcess).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${agentLog.join("\n")}`);
+    });
+    await direct.open();
+
+    let lastTimestamp = 0;
+    const agentSend = (lane: HttpLane): NgSend => async (command, dict) => {
+      const body = JSON.stringify({ ...dict, command });
+      // Unique per request, as NgClient does: the agent refuses a signature it has seen.
+      const timestamp = String((lastTimestamp = Math.max(Date.now(), lastTimestamp + 1)));
+      const signature = signNgBody(TEST_SECRET, timestamp, Buffer.from(body, "utf8"));
+      const reply = await lane.post("/ng", body, { "Content-Type": "application/json", [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signature });
+      if (reply.status !== 200) throw new Error(`agent answered ${reply.status}: ${reply.body}`);
+      return JSON.parse(reply.body) as Record<string, unknown>;
+    };
+    const edgePost = async (lane: number, path: string, callId: string): Promise<void> => {
+      const reply = await edgeLanes[lane]!.post(path, callId);
+      if (reply.status !== 200) throw new Error(`edge ${path}: ${reply.status} ${reply.body}`);
+    };
+    const paths: Path[] = [
+      { name: "direct UDP", setup: (_, id) => callSetup((command, dict) => direct.request({ ...(dict as NgDict), command }), id, input) },
+      { name: "agent", setup: (lane, id) => callSetup(agentSend(agentLanes[lane]!), id, input) },
+      { name: "edge→agent", setup: (lane, id) => edgePost(lane, "/setup", id) },
+      { name: "edge noop", setup: (lane, id) => edgePost(lane, "/noop", id) },
+    ];
+    // One ng `ping` each way, sequentially: the cost of a request without rtpengine's work.
+    const pings: Path[] = [
+      { name: "ping direct", setup: async () => void (await direct.request({ command: "ping" })) },
+      // A key of its own (rtpengine ignores it): two clients that share the secret sign identical
+      // bodies identically, and at this rate the lane's timestamps run ahead of the clock (+1 ms
+      // a request), so its pings would collide with the Worker's and be refused as replays.
+      { name: "ping agent", setup: async (lane, id) => void (await agentSend(agentLanes[lane]!)("ping", { "bench-ping": id })) },
+      { name: "ping edge", setup: (lane, id) => edgePost(lane, "/ping", id) },
+    ];
+    const pids = { rtpengine: rtpengine.process.pid!, agent: agentProcess.pid!, workerd };
+
+    const results = new Map<string, Sample>();
     for (const c of CONCURRENCY) {
-      runs.push(await measure("direct UDP", sendDirect, false, c, rtpengine.process.pid!));
-      runs.push(await measure("agent", sendAgent, true, c, rtpengine.process.pid!, agentProcess.pid));
-      runs.push(await measure("agent/http", sendAgentHttp, true, c, rtpengine.process.pid!, agentProcess.pid));
+      const level = c === 1 ? [...paths, ...pings] : paths;
+      for (const path of level) await runSlice(path, c, WARMUP, pids);
+      const slices = Array.from({ length: ROUNDS }, (_, r) => Math.floor((CALLS * (r + 1)) / ROUNDS) - Math.floor((CALLS * r) / ROUNDS));
+      for (const n of slices) {
+        for (const path of level) {
+          const key = `${path.name}@${c}`;
+          const sample = results.get(key) ?? emptySample();
+          results.set(key, sample);
+          await runSlice(path, c, n, pids, sample);
+        }
+      }
     }
     const leftover = await direct.request({ command: "list" });
     if (Array.isArray(leftover.calls) && leftover.calls.length > 0) throw new Error(`${leftover.calls.length} sessions left in rtpengine`);
+    report(results);
   } finally {
-    client.close();
-    clientHttp.close();
-    keepAlive.destroy();
+    for (const lane of [...agentLanes, ...edgeLanes]) lane.close();
     direct.close();
+    await miniflare.dispose();
+    rmSync(buildDir, { recursive: true, force: true });
     await stopChild(agentProcess);
     await Promise.all([rtpengine.stop(), dynalite.stop()]);
   }
+}
 
+function report(results: Map<string, Sample>): void {
   const ms = (n: number) => n.toFixed(2).padStart(7);
-  process.stdout.write(`\nMedia setups (${LEG}: offer + answer + delete), ${CALLS} per run after ${WARMUP} warm-up, rtpengine 10.5 userspace, loopback\n\n`);
-  process.stdout.write(`path         in flight  setups/s   p50 ms   p99 ms  added p50  rtpengine CPU/setup  agent CPU/setup\n`);
-  for (const r of runs) {
-    const base = runs.find((x) => x.path === "direct UDP" && x.concurrency === r.concurrency)!;
-    const added = r.path !== "direct UDP" ? ms(r.p50 - base.p50) : "      -";
-    process.stdout.write(
-      `${r.path.padEnd(12)} ${String(r.concurrency).padStart(9)} ${r.setupsPerSecond.toFixed(0).padStart(9)} ${ms(r.p50)}  ${ms(r.p99)}  ${added.padStart(9)}  ${(r.rtpengineCpuMs.toFixed(2) + " ms").padStart(19)}  ${r.agentCpuMs !== undefined ? (r.agentCpuMs.toFixed(2) + " ms").padStart(15) : "              -"}\n`,
-    );
-  }
+  const cpu = (total: number, s: Sample) => `${(total / s.setups).toFixed(2)} ms`.padStart(9);
+  const stats = (s: Sample) => {
+    const sorted = [...s.latencies].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), rate: (s.setups / s.wallMs) * 1000 };
+  };
   process.stdout.write(
-    `\nagent: NgClient with Node's fetch (undici); agent/http: the same NgClient with a node:http keep-alive fetch (closer to workerd's native fetch).\n` +
-      `added p50: the path's median minus the direct path's at the same concurrency (signing, HTTP, JSON<->bencode, the SDP fix-ups, the agent's hop).\n` +
-      `CPU per setup from /proc; this bench process (the client side) is not counted. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${cpus().length} cores.\n`,
+    `\nMedia setups (${LEG}: offer + answer + delete), ${CALLS} per path and level in ${ROUNDS} interleaved rounds after ${WARMUP} warm-up, rtpengine 10.5 userspace, loopback\n\n`,
+  );
+  process.stdout.write(`path         in flight  setups/s   p50 ms   p99 ms  added p50   CPU/setup: rtpengine     agent   workerd\n`);
+  for (const c of CONCURRENCY) {
+    const direct = stats(results.get(`direct UDP@${c}`)!);
+    const noop = stats(results.get(`edge noop@${c}`)!);
+    for (const name of ["direct UDP", "agent", "edge→agent"]) {
+      const s = results.get(`${name}@${c}`)!;
+      const st = stats(s);
+      const added = name === "direct UDP" ? "      -" : ms(st.p50 - direct.p50 - (name === "edge→agent" ? noop.p50 : 0));
+      process.stdout.write(
+        `${name.padEnd(12)} ${String(c).padStart(9)} ${st.rate.toFixed(0).padStart(9)} ${ms(st.p50)}  ${ms(st.p99)}  ${added.padStart(9)}   ${" ".repeat(10)}${cpu(s.cpu.rtpengine, s)} ${cpu(s.cpu.agent, s)} ${cpu(s.cpu.workerd, s)}\n`,
+      );
+    }
+    process.stdout.write(`${"(edge noop)".padEnd(12)} ${String(c).padStart(9)} ${"".padStart(9)} ${ms(noop.p50)}  ${ms(noop.p99)}\n`);
+  }
+  const ping = (name: string) => stats(results.get(`${name}@1`)!).p50;
+  const noop1 = ping("edge noop");
+  const agentHop = ping("ping agent") - ping("ping direct");
+  const edgeHop = ping("ping edge") - noop1 - ping("ping agent");
+  process.stdout.write(
+    `\nPer ng request, sequential \`ping\` p50 (no rtpengine work; a setup is 3 requests):\n` +
+      `  rtpengine over UDP (direct)            ${ms(ping("ping direct"))} ms\n` +
+      `  + the agent's hop (agent − direct)     ${ms(agentHop)} ms   × 3 = ${ms(3 * agentHop)} ms\n` +
+      `  + the edge's fetch in workerd          ${ms(edgeHop)} ms   × 3 = ${ms(3 * edgeHop)} ms   (edge − noop − agent)\n`,
+  );
+  process.stdout.write(
+    `\nagent: what the agent adds (signed JSON over HTTP → bencode over UDP), from a client that costs next to nothing.\n` +
+      `edge→agent: what the edge and the agent add together — the edge's NgClient and SDP fix-ups in workerd; its added p50\n` +
+      `  also subtracts the p50 of the bench's trigger request into workerd (edge noop). CPU per setup from /proc; the bench\n` +
+      `  process is not counted, workerd's includes the trigger request. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${cpus().length} cores.\n`,
   );
 }
 

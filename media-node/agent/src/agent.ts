@@ -76,6 +76,12 @@ export class MediaAgent {
       : createHttpServer(handler);
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
+    // Cloudflare reuses a connection to an origin for up to 900 s idle (Proxy
+    // Idle Timeout, developers.cloudflare.com/fundamentals/reference/connection-limits).
+    // With Node's 5 s default the agent closed them first: most call setups
+    // paid a new TCP + TLS handshake to the node, and a request racing our
+    // close fails (a 520 the edge would take for a dead node).
+    this.server.keepAliveTimeout = 905_000;
     this.metrics.capacity.set(config.capacity);
     this.metrics.setState("active");
   }

@@ -42,7 +42,6 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
   let route = "other";
-  res.on("finish", () => ctx.metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
   try {
     if (path === "/ng") {
       route = "ng";
@@ -65,6 +64,10 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
     ctx.log.error("http_handler_failed", { path, error: (err as Error).message });
     if (!res.headersSent) sendJson(res, 500, { error: "internal" });
     else res.destroy();
+  } finally {
+    // Every answer is complete here (handlers end the response before they
+    // return); counted now rather than from a per-request "finish" listener.
+    if (res.writableEnded) ctx.metrics.httpRequests.inc({ route, status: String(res.statusCode) });
   }
 }
 

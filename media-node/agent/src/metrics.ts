@@ -5,14 +5,17 @@
  */
 type Labels = Record<string, string>;
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function escapeLabel(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v; // the common case; labelText runs several times per ng request
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
 function labelText(labels: Labels): string {
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return "";
-  return "{" + keys.map((k) => `${k}="${escapeLabel(labels[k]!)}"`).join(",") + "}";
+  let text = "";
+  for (const k of Object.keys(labels)) text += `${text === "" ? "{" : ","}${k}="${escapeLabel(labels[k]!)}"`;
+  return text === "" ? "" : text + "}";
 }
 
 function formatNumber(n: number): string {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
-import { bdecode, bencode, BencodeError, type BencodeValue } from "./bencode.ts";
+import { bdecode, bencodeText, BencodeError, type BencodeValue } from "./bencode.ts";
 import type { HostPort } from "./config.ts";
 
 /**
@@ -42,6 +42,7 @@ interface Pending {
   resolve: (reply: NgDict) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
+  timeoutMs: number;
   deadline: number;
   nextGap: number;
   retransmits: number;
@@ -65,17 +66,21 @@ export class NgUdpChannel {
 
   async open(): Promise<void> {
     const socket = createSocket({ type: this.opts.host.includes(":") ? "udp6" : "udp4" });
+    // A connected socket: each send skips the address lookup (a resolver
+    // round and a tick in node:dgram), and the kernel delivers only
+    // rtpengine's datagrams to us.
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
       socket.bind({ address: this.opts.host.includes(":") ? "::1" : "127.0.0.1", port: 0 }, () => {
-        socket.off("error", reject);
-        resolve();
+        socket.connect(this.opts.port, this.opts.host, () => {
+          socket.off("error", reject);
+          resolve();
+        });
       });
     });
-    socket.on("message", (msg, rinfo) => {
-      if (rinfo.port === this.opts.port) this.onDatagram(msg);
-    });
-    // Unconnected UDP sockets get no ICMP errors; a failed send surfaces as a timeout.
+    socket.on("message", (msg) => this.onDatagram(msg));
+    // A failed send (ECONNREFUSED after an ICMP error while rtpengine is
+    // down) surfaces as a timeout, after the retransmissions.
     socket.on("error", () => undefined);
     this.socket = socket;
   }
@@ -85,15 +90,16 @@ export class NgUdpChannel {
     if (this.closed || this.socket === undefined) return Promise.reject(new NgUdpClosedError("ng channel is closed"));
     const command = typeof dict.command === "string" ? dict.command : "?";
     const cookie = `${this.prefix}_${(++this.seq).toString(36)}`;
-    const datagram = Buffer.concat([Buffer.from(`${cookie} `, "latin1"), bencode(dict)]);
+    const datagram = Buffer.from(`${cookie} ${bencodeText(dict)}`, "utf8");
     if (datagram.length > MAX_DATAGRAM) return Promise.reject(new NgUdpReplyError(`ng request of ${datagram.length} bytes does not fit a UDP datagram`));
     return new Promise<NgDict>((resolve, reject) => {
-      const now = Date.now();
+      const now = performance.now();
       const p: Pending = {
         command,
         datagram,
         resolve,
         reject,
+        timeoutMs,
         deadline: now + timeoutMs,
         nextGap: this.opts.retransmitMs,
         retransmits: 0,
@@ -106,25 +112,33 @@ export class NgUdpChannel {
   }
 
   private send(p: Pending): void {
-    this.socket?.send(p.datagram, this.opts.port, this.opts.host);
+    this.socket?.send(p.datagram);
   }
 
   private arm(cookie: string, p: Pending): void {
-    const left = p.deadline - Date.now();
-    if (left <= 0) {
-      this.pending.delete(cookie);
-      p.reject(new NgUdpTimeoutError(`rtpengine did not answer "${p.command}" within ${this.opts.timeoutMs} ms (${p.retransmits} retransmissions)`));
-      return;
-    }
-    const wait = Math.min(p.nextGap, left);
-    p.timer = setTimeout(() => {
-      if (Date.now() >= p.deadline) return this.arm(cookie, p);
-      p.retransmits++;
-      p.nextGap *= 2;
-      this.opts.onRetransmit?.(p.command);
-      this.send(p);
-      this.arm(cookie, p);
-    }, wait);
+    const left = p.deadline - performance.now();
+    if (left <= 0) return this.expire(cookie, p);
+    // When the next retransmission would not come before the deadline, this
+    // timer ends the request. Deciding that here, not by reading the clock
+    // when the timer fires, keeps a timer that fires a millisecond early
+    // from sending one retransmission too many.
+    const last = p.nextGap >= left;
+    p.timer = setTimeout(
+      () => {
+        if (last) return this.expire(cookie, p);
+        p.retransmits++;
+        p.nextGap *= 2;
+        this.opts.onRetransmit?.(p.command);
+        this.send(p);
+        this.arm(cookie, p);
+      },
+      last ? left : p.nextGap,
+    );
+  }
+
+  private expire(cookie: string, p: Pending): void {
+    this.pending.delete(cookie);
+    p.reject(new NgUdpTimeoutError(`rtpengine did not answer "${p.command}" within ${p.timeoutMs} ms (${p.retransmits} retransmissions)`));
   }
 
   private onDatagram(msg: Buffer): void {

@@ -11,6 +11,11 @@ describe("bencode (the ng protocol's encoding)", () => {
     expect(bencode([]).toString()).toBe("le");
   });
 
+  it("sorts keys by their UTF-8 bytes where UTF-16 order differs (astral vs U+E000-U+FFFF)", () => {
+    // UTF-16 puts 😀 (D83D DE00) before ！ (FF01); UTF-8 puts ！ (EF BC 81) before 😀 (F0 9F 98 80).
+    expect(bencode({ "😀": 1, "！": 2, a: 3 }).toString("utf8")).toBe("d1:ai3e3:！i2e4:😀i1ee");
+  });
+
   it("counts UTF-8 bytes, not UTF-16 code units, in string lengths", () => {
     expect(bencode("é").toString("latin1")).toBe("2:\u00c3\u00a9");
     expect(bencode("s=Café ☎").subarray(0, 3).toString()).toBe("11:"); // 5 ASCII + é (2) + space + ☎ (3)
@@ -21,6 +26,14 @@ describe("bencode (the ng protocol's encoding)", () => {
     const reply = { result: "ok", sdp: "v=0\r\n", "created_us": 526258, tags: { ft1: { medias: [{ index: 1 }] } } };
     expect(dec(bencode(reply))).toEqual(reply);
     expect(dec("d6:result2:ok3:sdp4:v=0\ne")).toEqual({ result: "ok", sdp: "v=0\n" });
+  });
+
+  it('keeps a "__proto__" key as an ordinary key, not a prototype', () => {
+    const d = dec("d9:__proto__d1:ai1ee1:b1:xe") as Record<string, unknown>;
+    expect(Object.getPrototypeOf(d)).toBe(Object.prototype);
+    expect(Object.keys(d)).toEqual(["__proto__", "b"]);
+    expect(JSON.stringify(d)).toBe('{"__proto__":{"a":1},"b":"x"}');
+    expect((d as { a?: unknown }).a).toBeUndefined();
   });
 
   it.each([
