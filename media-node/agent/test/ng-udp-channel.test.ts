@@ -15,7 +15,8 @@ describe("the ng channel's connected UDP socket", () => {
       // Nobody listens: the kernel answers with ICMP port-unreachable, which a
       // connected socket sees as errors. They must surface as a timeout...
       await expect(channel.request({ command: "ping" })).rejects.toThrow(NgUdpTimeoutError);
-      await expect(channel.request({ command: "ping" })).rejects.toThrow(/within 300 ms \(1 retransmissions\)/);
+      // How many retransmissions fit in the 300 ms depends on the machine; the message names its own timeout.
+      await expect(channel.request({ command: "ping" })).rejects.toThrow(/within 300 ms \(\d+ retransmissions?\)/);
       // ...and must not leave the socket broken for when rtpengine returns.
       const rtpengine = await startRtpengine({ host: "127.0.0.1", ngPort: port, portMin: 33400, portMax: 33499, log: () => undefined });
       try {
