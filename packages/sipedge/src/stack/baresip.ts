@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequest, randomToken } from "sip-parser-ts";
 import { type AnswerMode, baresipAccounts, baresipConfig } from "./baresip-config.ts";
 import { type BaresipCall, BaresipCallLog, parseAudioDebug, plainLine, type RtpCounts, SipTraceLog, type TracedSipMessage } from "./baresip-output.ts";
+import { installedBinary } from "./child.ts";
 import { pipeLines, type Log } from "./log.ts";
 import { assertTcpPortFree, assertUdpPortFree, freeUdpPort, StackError, waitUntil } from "./ports.ts";
 import { stopChild } from "./stack.ts";
@@ -73,12 +74,7 @@ export const DEFAULT_BARESIP_NUMBER = "+15550100200";
 const SYNC = "sipedge-sync";
 
 export function baresipBinary(): string {
-  const r = spawnSync("sh", ["-c", "command -v baresip"], { encoding: "utf8" });
-  const path = r.stdout.trim();
-  if (r.status !== 0 || path === "") {
-    throw new StackError("baresip is not installed. As root, run `apt-get install -y baresip-core` (Debian's baresip 1.0.0).");
-  }
-  return path;
+  return installedBinary("baresip", "As root, run `apt-get install -y baresip-core` (Debian's baresip 1.0.0).");
 }
 
 /**

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { pipeLines, type Log } from "./log.ts";
+import { StackError } from "./ports.ts";
 
 /**
  * Starts one process of the local stack with its output in `log`. It runs in
@@ -12,4 +13,12 @@ export function spawnStackChild(command: string, args: string[], log: Log, env?:
   pipeLines(child.stdout, log);
   pipeLines(child.stderr, log);
   return child;
+}
+
+/** The path of a Debian-installed program the stack runs, or a StackError saying how to install it. */
+export function installedBinary(name: string, install: string): string {
+  const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  const path = r.stdout.trim();
+  if (r.status !== 0 || path === "") throw new StackError(`${name} is not installed. ${install}`);
+  return path;
 }

@@ -1,8 +1,8 @@
-import { spawnSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { spawnStackChild } from "./child.ts";
+import { installedBinary, spawnStackChild } from "./child.ts";
 import type { Log } from "./log.ts";
-import { StackError, waitUntil } from "./ports.ts";
+import { waitUntil } from "./ports.ts";
 
 export interface RtpengineOptions {
   /** Media and control address (loopback locally). */
@@ -21,12 +21,7 @@ export interface Rtpengine {
 }
 
 export function rtpengineBinary(): string {
-  const r = spawnSync("sh", ["-c", "command -v rtpengine"], { encoding: "utf8" });
-  const path = r.stdout.trim();
-  if (r.status !== 0 || path === "") {
-    throw new StackError("rtpengine is not installed. As root, `npm start` installs it; otherwise run `sudo apt-get install -y rtpengine-daemon`.");
-  }
-  return path;
+  return installedBinary("rtpengine", "As root, `npm start` installs it; otherwise run `sudo apt-get install -y rtpengine-daemon`.");
 }
 
 /**
