@@ -327,7 +327,6 @@ async function inbound(b: Bench, c: number, didFile: string, calls?: number): Pr
     "-users", String(c),
     ...(calls !== undefined ? ["-m", String(calls)] : []),
     "-p", String(await freeUdpPort()),
-    "-mp", String(await freeUdpPort()),
     "-trace_rtt", "-rtt_freq", "1",
     "-trace_stat", "-stf", "stats.csv", "-fd", "1",
   ]);
@@ -432,8 +431,8 @@ async function main(): Promise<void> {
 
     // The carrier's gateway: one SIPp UAS for the whole run, answering OPTIONS probes too (-aa).
     const uasPort = await freeUdpPort();
-    const uas = runSipp(["-sf", join(SCENARIOS, "trunks-carrier-uas.xml"), "-p", String(uasPort), "-mp", String(await freeUdpPort()), "-aa", "-trace_stat", "-stf", "stats.csv", "-fd", "1"]);
-    await waitListening(uasPort, "udp");
+    const uas = runSipp(["-sf", join(SCENARIOS, "trunks-carrier-uas.xml"), "-p", String(uasPort), "-aa", "-trace_stat", "-stf", "stats.csv", "-fd", "1"]);
+    await waitListening(uasPort, "udp", uas);
     const b: Bench = { stack, pids: stackPids(), uas };
     console.log(
       `trunks: edge ${stack.edgeUrl}, egress SIP ${stack.egress.sip.host}:${stack.egress.sip.port} (pid ${b.pids.egress.join(", ")}), workerd pid ${b.pids.workerd.join(", ")}, ` +

@@ -14,6 +14,9 @@ import "../harness/stack-info.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 const PASSWORD = `carrier-secret-${suffix}`;
+// An egress id no egress serves: the stack's egress "local" would otherwise probe or register these
+// test trunks and its status would race the assertions.
+const NO_EGRESS = "admin-test-none";
 
 describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 }, () => {
   const stack = inject("stack");
@@ -62,7 +65,7 @@ describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 
     const created = await adminFetch(stack, "POST", "/v1/trunks", {
       id,
       name: "Carrier A",
-      egress: "local",
+      egress: NO_EGRESS,
       gateways: [{ host: "127.0.0.1", port: 5080, transport: "udp", priority: 10, weight: 5 }, { host: "127.0.0.2" }],
       credentials: { username: "acct", password: PASSWORD },
       register: true,
@@ -75,7 +78,7 @@ describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 
       id,
       name: "Carrier A",
       enabled: true,
-      egress: "local",
+      egress: NO_EGRESS,
       credentials: { username: "acct", password: "set" },
       register: true,
       register_expires: 3600,
@@ -85,7 +88,7 @@ describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 
     expect(created.json.gateways[1]).toEqual({ host: "127.0.0.2", port: 5060, transport: "udp", priority: 10, weight: 1 });
     expect(JSON.stringify(created.json)).not.toContain(PASSWORD);
 
-    expect((await adminFetch(stack, "POST", "/v1/trunks", { id, egress: "local", gateways: [{ host: "127.0.0.1" }] })).status).toBe(409);
+    expect((await adminFetch(stack, "POST", "/v1/trunks", { id, egress: NO_EGRESS, gateways: [{ host: "127.0.0.1" }] })).status).toBe(409);
 
     const got = await adminFetch(stack, "GET", `/v1/trunks/${id}`);
     expect(got.status).toBe(200);
@@ -128,7 +131,7 @@ describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 
   });
 
   it("trunks: bad input is 400 with the field and how to write it; 415 without JSON", async () => {
-    const ok = { id: `bad-${suffix}`, egress: "local", gateways: [{ host: "127.0.0.1" }] };
+    const ok = { id: `bad-${suffix}`, egress: NO_EGRESS, gateways: [{ host: "127.0.0.1" }] };
     const cases: Array<[unknown, string, RegExp]> = [
       [{ ...ok, id: "Has Spaces" }, "invalid_trunk_id", /lowercase letters/],
       [{ ...ok, egress: undefined }, "missing_field", /egress is required/],
@@ -249,7 +252,7 @@ describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 
     const id = `cli-${suffix}`;
     trunks.push(id);
     const add = await sipedge(
-      ["trunk", "add", id, "--egress", "local", "--gateway", "127.0.0.1:5090;transport=tcp;priority=5", "--gateway", "127.0.0.3", "--prefix", "+1,+44", "--allow-source", "127.0.0.1", "--username", "cliuser", "--password-stdin", "--register", "--caller-id", "+15550100001", ...target],
+      ["trunk", "add", id, "--egress", NO_EGRESS, "--gateway", "127.0.0.1:5090;transport=tcp;priority=5", "--gateway", "127.0.0.3", "--prefix", "+1,+44", "--allow-source", "127.0.0.1", "--username", "cliuser", "--password-stdin", "--register", "--caller-id", "+15550100001", ...target],
       {},
       `${PASSWORD}\n`,
     );
@@ -268,7 +271,7 @@ describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 
 
     const list = await sipedge(["trunk", "list"], { SIPEDGE_URL: stack.edgeUrl, SIPEDGE_ADMIN_TOKEN: stack.secrets.ADMIN_TOKEN });
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(new RegExp(`${id}\\tenabled\\tegress local\\t2 gateway\\(s\\), no status yet\\tprefixes \\+1 \\+44`));
+    expect(list.stdout).toMatch(new RegExp(`${id}\\tenabled\\tegress ${NO_EGRESS}\\t2 gateway\\(s\\), no status yet\\tprefixes \\+1 \\+44`));
 
     expect((await sipedge(["trunk", "status", id, ...target])).stdout).toContain("no status reported yet");
     const now = new Date().toISOString();
@@ -313,7 +316,7 @@ describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 
     const usage: Array<[string[], RegExp]> = [
       [["trunk"], /trunk needs a subcommand/],
       [["trunk", "add", "x", "--gateway", "127.0.0.1"], /needs --egress/],
-      [["trunk", "add", "x", "--egress", "local", "--gateway", "127.0.0.1;colour=red"], /unknown parameter "colour"/],
+      [["trunk", "add", "x", "--egress", NO_EGRESS, "--gateway", "127.0.0.1;colour=red"], /unknown parameter "colour"/],
       [["trunk", "show", "Not_An_Id"], /not a trunk id/],
       [["did", "assign", "+15550100199"], /needs an AOR/],
       [["user", "policy", "a@example.com", "--max-cpm", "many"], /whole number/],
@@ -324,7 +327,7 @@ describe("admin API and CLI: trunks, DIDs, call-out policy", { timeout: 120_000 
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(message);
     }
-    const badSource = await sipedge(["trunk", "add", `x-${suffix}`, "--egress", "local", "--gateway", "127.0.0.1", "--allow-source", "10.0.0.1/8", ...target]);
+    const badSource = await sipedge(["trunk", "add", `x-${suffix}`, "--egress", NO_EGRESS, "--gateway", "127.0.0.1", "--allow-source", "10.0.0.1/8", ...target]);
     expect(badSource.code).toBe(1);
     expect(badSource.stderr).toContain("400 invalid_allowed_sources");
     expect(badSource.stderr).toContain("10.0.0.0/8");

@@ -60,15 +60,15 @@ describe("egress proxy: trunks and DIDs through the edge", { timeout: 120_000 },
   /** A SIPp UAS (a carrier gateway) on a free port, listening before this resolves. */
   const gatewaySipp = async (scenario: string, calls: number, extra: string[] = []): Promise<{ run: Sipp; port: number }> => {
     const port = await freeUdpPort();
-    const run = sipp(["-sf", join(SCENARIOS, scenario), "-p", String(port), "-m", String(calls), "-mp", String(await freeUdpPort()), ...extra]);
-    await waitListening(port, "udp");
+    const run = sipp(["-sf", join(SCENARIOS, scenario), "-p", String(port), "-m", String(calls), ...extra]);
+    await waitListening(port, "udp", run);
     return { run, port };
   };
 
   /** A SIPp UAC (a carrier calling in) toward the egress. */
   const carrierCall = async (scenario: string, number: string, opts: { localIp?: string; pauseMs?: number } = {}): Promise<Sipp> =>
     sipp(
-      [`127.0.0.1:${sipPort}`, "-sf", join(SCENARIOS, scenario), "-s", number, "-m", "1", "-p", String(await freeUdpPort()), "-mp", String(await freeUdpPort()), "-d", String(opts.pauseMs ?? 200)],
+      [`127.0.0.1:${sipPort}`, "-sf", join(SCENARIOS, scenario), "-s", number, "-m", "1", "-p", String(await freeUdpPort()), "-d", String(opts.pauseMs ?? 200)],
       opts.localIp !== undefined ? { localIp: opts.localIp } : {},
     );
 

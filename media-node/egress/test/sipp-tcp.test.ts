@@ -74,7 +74,7 @@ describe("our UAC → SIPp UAS (TCP)", () => {
   it("calls SIPp: INVITE, 180, 200, ACK, BYE on one connection, nothing retransmitted", async () => {
     const sippPort = await freeTcpPort();
     const run = sipp(["-sf", join(SCENARIOS, "uas-answer.xml"), "-m", "1", "-p", String(sippPort)]);
-    await waitListening(sippPort, "tcp");
+    await waitListening(sippPort, "tcp", run);
     const dest: Destination = { transport: "TCP", host: "127.0.0.1", port: sippPort };
     const call = await placeCall(tl, dest, "tcp-call@egress-test");
     expect(call.responses.map((r) => r.status)).toEqual([180, 200]);

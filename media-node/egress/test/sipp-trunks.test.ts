@@ -70,7 +70,7 @@ describe("registration against a SIPp registrar", () => {
   it("answers the 401, and refreshes before the 2 s the registrar grants run out; un-REGISTERs on stop", async () => {
     const port = await freeUdpPort();
     const run = sipp(["-sf", join(SCENARIOS, "uas-registrar-challenge.xml"), "-m", "1", "-p", String(port)]);
-    await waitListening(port, "udp");
+    await waitListening(port, "udp", run);
     const { transactions, regs, status } = registrations(100, [trunk({ gateways: [gateway("127.0.0.1", { port })] })]);
     regs.start();
     // 1 unauthenticated, 1 with credentials, then refreshes: SIPp counts them.
@@ -92,7 +92,7 @@ describe("registration against a SIPp registrar", () => {
   it("backs off when the registrar refuses (403), and says why in the trunk status", async () => {
     const port = await freeUdpPort();
     const run = sipp(["-sf", join(SCENARIOS, "uas-registrar-forbidden.xml"), "-m", "1", "-p", String(port)]);
-    await waitListening(port, "udp");
+    await waitListening(port, "udp", run);
     const { transactions, regs, status, writes } = registrations(100, [trunk({ gateways: [gateway("127.0.0.1", { port })] })], { backoffBaseMs: 600_000 });
     regs.start();
     await waitFor("backing off", () => regs.view()[0]?.phase === "backing-off", 10_000);
@@ -115,7 +115,7 @@ describe("OPTIONS health checks against SIPp", () => {
     const port = await freeUdpPort();
     const g = gateway("127.0.0.1", { port });
     let run = sipp(["-sf", join(SCENARIOS, "uas-options.xml"), "-p", String(port)]);
-    await waitListening(port, "udp");
+    await waitListening(port, "udp", run);
     const transactions = new TransactionLayer({ transport, logger, timers: { t1: 20 } });
     const writes: StatusWrite[] = [];
     const health = new GatewayHealth({ transactions, clock: systemClock, logger, status: board(writes), trunks: [trunk({ gateways: [g] })], fromHost: "127.0.0.1", ...fast });
@@ -131,7 +131,7 @@ describe("OPTIONS health checks against SIPp", () => {
     expect(health.view()[0]!.last_error).toBe("no response to OPTIONS (timeout)");
 
     run = sipp(["-sf", join(SCENARIOS, "uas-options.xml"), "-p", String(port)]);
-    await waitListening(port, "udp");
+    await waitListening(port, "udp", run);
     await waitFor("gateway up again", () => health.stateOf(g) === "up", 15_000);
     health.stop();
     expect(upDown(writes)).toEqual(["up", "down", "up"]);
@@ -152,7 +152,7 @@ describe("OPTIONS health checks against SIPp", () => {
     expect(health.counters.failures["transport-error"]).toBeGreaterThanOrEqual(2);
 
     const run = sipp(["-sf", join(SCENARIOS, "uas-options.xml"), "-t", "t1", "-p", String(port)]);
-    await waitListening(port, "tcp");
+    await waitListening(port, "tcp", run);
     await waitFor("gateway up", () => health.stateOf(g) === "up", 10_000);
     health.stop();
     expect(run.messages().filter((m) => m.direction === "received" && m.text.startsWith(`OPTIONS sip:127.0.0.1:${port};transport=tcp SIP/2.0`)).length).toBeGreaterThanOrEqual(2);

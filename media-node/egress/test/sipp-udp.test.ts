@@ -79,7 +79,7 @@ describe("our UAC → SIPp UAS (UDP)", () => {
     const tl = new TransactionLayer({ transport, timers: { t1: 200 } });
     const sippPort = await freeUdpPort();
     const run = sipp(["-sf", join(SCENARIOS, "uas-drop-first-invite.xml"), "-m", "1", "-p", String(sippPort)]);
-    await waitListening(sippPort, "udp");
+    await waitListening(sippPort, "udp", run);
     const dest: Destination = { transport: "UDP", host: "127.0.0.1", port: sippPort };
     const call = await placeCall(tl, dest, "drop-first@egress-test");
     expect(call.final.status).toBe(200);
@@ -98,7 +98,7 @@ describe("our UAC → SIPp UAS (UDP)", () => {
     const tl = new TransactionLayer({ transport, timers: { t1: 20 } });
     const sippPort = await freeUdpPort();
     const run = sipp(["-sf", join(SCENARIOS, "uas-never-answers.xml"), "-m", "1", "-p", String(sippPort)]);
-    await waitListening(sippPort, "udp");
+    await waitListening(sippPort, "udp", run);
     const call = await placeCall(tl, { transport: "UDP", host: "127.0.0.1", port: sippPort }, "never@egress-test");
     expect(call.final.status).toBe(408);
     expect(call.invite.failure).toBe("timeout");

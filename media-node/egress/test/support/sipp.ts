@@ -81,10 +81,16 @@ export function parseMessageLog(log: string): SippLogged[] {
   return out;
 }
 
-/** Waits until SIPp listens on `port` (read from /proc/net, so nothing is sent to it). */
-export async function waitListening(port: number, proto: "udp" | "tcp"): Promise<void> {
+/**
+ * Waits until SIPp listens on `port` (read from /proc/net, so nothing is sent to it); given the run, fails at
+ * once with SIPp's error log if it exits first (a port it could not bind).
+ */
+export async function waitListening(port: number, proto: "udp" | "tcp", run?: Pick<Sipp, "process"> & Partial<Pick<Sipp, "errors">>): Promise<void> {
   const hex = port.toString(16).toUpperCase().padStart(4, "0");
   await waitFor(`sipp listening on ${proto} ${port}`, () => {
+    if (run !== undefined && (run.process.exitCode !== null || run.process.signalCode !== null)) {
+      throw new Error(`sipp exited before listening on ${proto} ${port}: ${run.errors?.() || `exit ${run.process.exitCode ?? run.process.signalCode}`}`);
+    }
     const table = readFileSync(`/proc/net/${proto}`, "latin1");
     return table.split("\n").some((line) => {
       const cols = line.trim().split(/\s+/);

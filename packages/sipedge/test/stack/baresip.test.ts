@@ -191,7 +191,7 @@ describe("baresip 1.0.0 on loopback", { timeout: 60_000 }, () => {
     expect(readFileSync(join(dirs[0]!, "accounts"), "utf8")).toContain("answermode=auto");
     expect(await optionsAnswered(HOST, phone.sip.port, "+15550100200")).toBe(true);
 
-    const run = runSipp([`${HOST}:${phone.sip.port}`, "-sn", "uac", "-s", "+15550100200", "-m", "1", "-d", "500", "-p", String(await freeUdpPort()), "-mp", String(await freeUdpPort())]);
+    const run = runSipp([`${HOST}:${phone.sip.port}`, "-sn", "uac", "-s", "+15550100200", "-m", "1", "-d", "500", "-p", String(await freeUdpPort())]);
     runs.push(run);
     expect(await run.exited, run.errors()).toBe(0);
     const ended = await phone.waitForCall("closed");
