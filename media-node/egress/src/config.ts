@@ -37,6 +37,10 @@ export interface EgressConfig {
   healthIntervalS: number;
   /** CRLFCRLF keep-alive interval on the link; 0 for none. */
   keepaliveMs: number;
+  /** SIP domains whose users' legacy phones may register and call through us (issue 5); empty: none. */
+  phoneDomains: string[];
+  /** NAT keep-alive interval toward registered phones; 0 for none. */
+  phoneKeepaliveMs: number;
   logLevel: LogLevel;
 }
 
@@ -70,6 +74,8 @@ const OPTIONS = {
   "gateway-timeout-ms": "SIPEDGE_GATEWAY_TIMEOUT_MS",
   "health-interval-s": "SIPEDGE_GATEWAY_HEALTH_S",
   "keepalive-s": "SIPEDGE_LINK_KEEPALIVE_S",
+  "phone-domains": "SIPEDGE_PHONE_DOMAINS",
+  "phone-keepalive-s": "SIPEDGE_PHONE_KEEPALIVE_S",
   "log-level": "SIPEDGE_LOG_LEVEL",
 } as const;
 type OptionName = keyof typeof OPTIONS;
@@ -180,6 +186,11 @@ export function parseEgressConfig(argv: string[], env: NodeJS.ProcessEnv): Egres
   if (accessKeyId === "" || secretAccessKey === "") problems.push("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (environment only): the egress reads the trunks table with them");
 
   const keepaliveS = int("keepalive-s", 25, 0, 3600);
+  const phoneKeepaliveS = int("phone-keepalive-s", 20, 0, 3600);
+  const phoneDomains = (get("phone-domains") ?? "").split(",").map((d) => d.trim().toLowerCase()).filter((d) => d !== "");
+  for (const d of phoneDomains) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(d)) problems.push(`--phone-domains must be SIP domains separated by commas (the edge's SIP_DOMAIN), got "${d}"`);
+  }
   const t1Ms = int("t1-ms", 500, 10, 10_000);
   const gatewayTimeoutMs = int("gateway-timeout-ms", 5_000, 100, 120_000);
   const healthIntervalS = int("health-interval-s", 30, 0, 3600);
@@ -210,6 +221,8 @@ export function parseEgressConfig(argv: string[], env: NodeJS.ProcessEnv): Egres
     gatewayTimeoutMs,
     healthIntervalS,
     keepaliveMs: keepaliveS * 1000,
+    phoneDomains,
+    phoneKeepaliveMs: phoneKeepaliveS * 1000,
     logLevel: isLogLevel(logLevel) ? logLevel : "info",
   };
 }
@@ -228,6 +241,7 @@ export function describeConfig(c: EgressConfig): Record<string, string | number 
     dynamodb_endpoint: c.dynamo.endpoint ?? "aws",
     dynamodb_region: c.dynamo.region,
     trunks_table: c.dynamo.trunksTable,
+    phone_domains: c.phoneDomains.join(",") || "none",
     t1_ms: c.t1Ms,
     gateway_timeout_ms: c.gatewayTimeoutMs,
     health_interval_s: c.healthIntervalS,

@@ -15,6 +15,7 @@ import { EgressProxy } from "./proxy/egress-proxy.ts";
 import { EgressRoutes } from "./proxy/egress-routes.ts";
 import { TransactionLayer } from "./transaction/transaction-layer.ts";
 import type { TransportProtocol } from "./transport/protocol.ts";
+import { PhoneKeepAlive } from "./proxy/phone-keepalive.ts";
 import { SipTransportLayer } from "./transport/sip-transport-layer.ts";
 import { DirectoryTrunkSource } from "./trunks/trunk-source.ts";
 
@@ -62,12 +63,26 @@ export async function startEgress(config: EgressConfig, deps: { logger: Logger; 
     tables: { trunks: config.dynamo.trunksTable },
   };
   const trunks = new DirectoryTrunkSource(config.id, table);
+  const phoneKeepAlive = new PhoneKeepAlive((d) => transport.sendKeepAlive(d), config.phoneKeepaliveMs);
   const metrics = new EgressMetrics({
+    phones: () => ({ registered: phoneKeepAlive.size, pingsSent: phoneKeepAlive.sent, pingsFailed: phoneKeepAlive.failed }),
     link: () => ({ state: link.state, counters: link.counters }),
     transport: () => transport.counters,
     transactions: () => ({ carrier: carrier.counters, edge: edge.counters }),
   });
-  const proxy = new EgressProxy({ routes, carrier, carrierTransport: transport, edge, link, trunks, metrics, logger, gatewayTimeoutMs: config.gatewayTimeoutMs });
+  const proxy = new EgressProxy({
+    routes,
+    carrier,
+    carrierTransport: transport,
+    edge,
+    link,
+    trunks,
+    metrics,
+    logger,
+    gatewayTimeoutMs: config.gatewayTimeoutMs,
+    phoneDomains: config.phoneDomains,
+    phoneKeepAlive,
+  });
 
   let http: { server: Server; port: number };
   try {
@@ -97,6 +112,7 @@ export async function startEgress(config: EgressConfig, deps: { logger: Logger; 
     (e: unknown) => logger.warn("trunks-unreadable", { error: e instanceof Error ? e.message : String(e) }),
   );
   link.start();
+  phoneKeepAlive.start();
 
   const services = deps.services ?? [];
   const context: EgressContext = {
@@ -134,6 +150,7 @@ export async function startEgress(config: EgressConfig, deps: { logger: Logger; 
           logger.warn("service-stop-failed", { service: s.name, error: e instanceof Error ? e.message : String(e) });
         }
       }
+      phoneKeepAlive.stop();
       await link.stop();
       carrier.close();
       edge.close();

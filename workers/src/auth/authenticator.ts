@@ -25,6 +25,15 @@ export const NONCE_MAX_AGE_MS = 30 * 60_000;
  */
 export const CHALLENGE_ALGORITHMS: readonly DigestAlgorithm[] = ["SHA-256", "MD5"];
 
+/**
+ * For legacy phones (issue 5): MD5 alone, as Kamailio and OpenSIPS offer.
+ * baresip's libre (Debian 12's 1.0.0) reads every challenge and gives up on
+ * the registration when any is not MD5 ("Register: Function not
+ * implemented"), where RFC 8760 §2.4 asks it to skip those; older desk
+ * phones do the same.
+ */
+export const LEGACY_PHONE_ALGORITHMS: readonly DigestAlgorithm[] = ["MD5"];
+
 /** The digest-relevant part of a subscriber record. */
 export interface SubscriberSecrets {
   enabled: boolean;
@@ -43,6 +52,8 @@ export interface AuthContext {
   nowMs: number;
   /** Login-limiter scopes of this attempt ("flow:…", "src:…"). */
   scopes: readonly string[];
+  /** The challenges' order (default CHALLENGE_ALGORITHMS). */
+  algorithms?: readonly DigestAlgorithm[];
 }
 
 export interface Authenticated {
@@ -82,7 +93,7 @@ export class Authenticator {
 
   challenge(kind: AuthKind, ctx: AuthContext, stale: boolean, why: string): SipError {
     const k = KIND[kind];
-    const values = buildChallenges({ realm: ctx.aor.domain, secret: this.deps.secret, nowMs: ctx.nowMs, stale, algorithms: CHALLENGE_ALGORITHMS });
+    const values = buildChallenges({ realm: ctx.aor.domain, secret: this.deps.secret, nowMs: ctx.nowMs, stale, algorithms: ctx.algorithms ?? CHALLENGE_ALGORITHMS });
     return new SipError(k.status, k.reason, values.map((v) => [k.challenge, v] as [string, string]), why);
   }
 
@@ -115,7 +126,7 @@ export class Authenticator {
       // An unknown user fails as "bad-response" after the same work as a wrong password.
       ha1ByAlgorithm: subscriber === undefined ? undefined : { MD5: subscriber.ha1_md5, "SHA-256": subscriber.ha1_sha256 },
       nonceCounts: this.deps.nonceCounts,
-      algorithms: CHALLENGE_ALGORITHMS,
+      algorithms: ctx.algorithms ?? CHALLENGE_ALGORITHMS,
     });
     if (result.ok) {
       if (subscriber === undefined || !subscriber.enabled) {

@@ -1,5 +1,7 @@
 import { SipRequest, SipUri, type SipResponse } from "sip-parser-ts";
 import { peekFlowToken } from "../proxy/flow-token.ts";
+import { PHONE_HEADER } from "../proxy/path-flow.ts";
+import { aorOfUri } from "../proxy/uri-aor.ts";
 import { decodeViaAor } from "../proxy/proxy-via.ts";
 import { SipError } from "../sip-error.ts";
 import { dialledNumber, removeVisualSeparators, toE164, type NumberingPlan } from "../trunks/index.ts";
@@ -16,6 +18,9 @@ import { dialledNumber, removeVisualSeparators, toE164, type NumberingPlan } fro
  *  - an out-of-dialog request (and its CANCEL, and the ACK of its non-2xx,
  *    which carry the same Request-URI) is for a DID: the `dids` table names
  *    the user, and the Request-URI becomes the user's AOR;
+ *  - an out-of-dialog request from a legacy phone (X-Sipedge-Phone, which
+ *    only the egress sets) goes to its user's DO, which challenges it like
+ *    a browser: a REGISTER to its To's, anything else to its From's;
  *  - a request for the domain itself (OPTIONS keep-alive) is answered here.
  */
 export type LinkRoute =
@@ -44,9 +49,17 @@ export async function routeFromEgress(msg: SipRequest | SipResponse, deps: LinkR
     if (msg.method === "ACK") return { kind: "drop", why: "ack-with-foreign-route" };
     return { kind: "answer", error: new SipError(404, "Not Found", [], "route-not-ours") };
   }
+  if (msg.has(PHONE_HEADER)) {
+    const aor = aorOfUri(msg.method === "REGISTER" ? msg.to.uri : msg.from.uri);
+    if (aor === undefined || !deps.isLocalDomain(aor.slice(aor.lastIndexOf("@") + 1))) {
+      if (msg.method === "ACK") return { kind: "drop", why: "phone-ack-for-no-user" };
+      return { kind: "answer", error: new SipError(403, "Forbidden - Not a user of this domain", [], "phone-not-our-user") };
+    }
+    return { kind: "user", aor, text: msg.toString() };
+  }
   if (msg.method === "REGISTER") {
-    // Issue 5's legacy phones register through the egress with Path (RFC 3327): not built yet.
-    return { kind: "answer", error: new SipError(501, "Not Implemented - registration through the egress", [], "register-via-egress") };
+    // Only legacy phones register through an egress (marked above); a carrier has nothing to register here.
+    return { kind: "answer", error: new SipError(403, "Forbidden - Carriers do not register here", [], "register-from-trunk") };
   }
   const ruri = msg.uri;
   if (ruri instanceof SipUri && ruri.user === undefined && deps.isLocalDomain(ruri.host.toLowerCase())) {

@@ -3,6 +3,7 @@ import type { CdrRecord } from "../directory/cdrs.ts";
 import type { LogFields } from "../log.ts";
 import type { Hop, ProxyMedia } from "../proxy/index.ts";
 import { egressLinkOf } from "../proxy/egress-hop.ts";
+import { isPathFlow } from "../proxy/path-flow.ts";
 import { aorOfUri } from "../proxy/uri-aor.ts";
 import { SipError } from "../sip-error.ts";
 import { callQualityOf, type CallQuality } from "./call-quality.ts";
@@ -23,6 +24,8 @@ export interface CallMediaDeps {
   ng(url: string): { request(command: string, dict: NgDict): Promise<NgReply> };
   /** Where the browser on one of this DO's flows is (its upgrade's `request.cf`). */
   locationOf(flowId: string): GeoPoint | undefined;
+  /** Whether a user answers only on legacy phones now (its DO's registrations): then a call to it is anchored for SIP. */
+  answersOnPhonesOnly?(aor: string): Promise<boolean>;
   cdrs: { put(record: CdrRecord): Promise<void> };
   now(): number;
   log(event: string, fields: LogFields, level?: "info" | "warn" | "error"): void;
@@ -64,7 +67,7 @@ export class CallMedia implements ProxyMedia {
       deps.log("media-reoffer", { call_id: callId, node: existing.nodeId, method: req.method });
       return true;
     }
-    const leg = initialLeg(route.source, route.target);
+    const leg = await initialLeg(route.source, route.target, (aor) => deps.answersOnPhonesOnly?.(aor) ?? Promise.resolve(false));
     if (leg === undefined) return false;
     const command = offerCommand(leg, { callId, fromTag }, req.body, this.interfaces);
     const started = deps.now();
@@ -76,8 +79,8 @@ export class CallMedia implements ProxyMedia {
       node = { id: existing.nodeId, region: existing.region, ngUrl: existing.ngUrl };
     } else {
       // The browser's side of the call: where its media should be relayed from.
-      const browser = route.source.kind === "flow" ? route.source : route.target.kind === "flow" ? route.target : undefined;
-      const location = browser === undefined ? undefined : deps.locationOf(browser.flowId);
+      const browser = [route.source, route.target].find((h) => isBrowser(h));
+      const location = browser?.kind === "flow" ? deps.locationOf(browser.flowId) : undefined;
       let served: Served<NgReply>;
       try {
         served = await deps.place(location, (n) => deps.ng(n.ngUrl).request("offer", command));
@@ -166,12 +169,27 @@ export class CallMedia implements ProxyMedia {
 /**
  * Who anchors a new call here, and how (ARCHITECTURE.md "Who owns media"):
  * the DO on the browser side that first sees the offer — the caller's for a
- * call to a user or to a trunk, the callee's for a call from a trunk.
+ * call to a user or to a trunk, the callee's for a call from a trunk. A
+ * legacy phone (proxy/path-flow.ts) speaks plain RTP like a trunk: a
+ * browser's call to a user who answers only on phones is anchored for SIP,
+ * a phone's call to a browser user by the phone's DO, and calls between
+ * phones and trunks are not anchored (RTP end to end).
  */
-function initialLeg(source: Hop, target: Hop): MediaLeg | undefined {
-  if (source.kind === "flow" && target.kind === "user") return egressLinkOf(target) !== undefined ? "browser-to-sip" : "browser-to-browser";
-  if (target.kind === "flow" && egressLinkOf(source) !== undefined) return "sip-to-browser";
+async function initialLeg(source: Hop, target: Hop, answersOnPhonesOnly: (aor: string) => Promise<boolean>): Promise<MediaLeg | undefined> {
+  const toUser = target.kind === "user" && egressLinkOf(target) === undefined ? target.aor : undefined;
+  if (isBrowser(source)) {
+    if (egressLinkOf(target) !== undefined) return "browser-to-sip";
+    if (toUser !== undefined) return (await answersOnPhonesOnly(toUser)) ? "browser-to-sip" : "browser-to-browser";
+    return undefined;
+  }
+  if (source.kind === "flow") return toUser !== undefined && !(await answersOnPhonesOnly(toUser)) ? "sip-to-browser" : undefined;
+  if (isBrowser(target) && egressLinkOf(source) !== undefined) return "sip-to-browser";
   return undefined;
+}
+
+/** A WebSocket flow: a browser (a legacy phone's flow is SIP, path-flow.ts). */
+function isBrowser(hop: Hop): boolean {
+  return hop.kind === "flow" && !isPathFlow(hop.flowId);
 }
 
 /**

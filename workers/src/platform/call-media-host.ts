@@ -24,6 +24,7 @@ export function callMediaFor(
   sql: SqlStorage,
   locationOf: (flowId: string) => ClientLocation | undefined,
   background: (work: Promise<void>) => void,
+  answersOnPhonesOnly?: (aor: string) => Promise<boolean>,
 ): ProxyMedia {
   const secret = env.NG_SECRET ?? "";
   const clients = new Map<string, NgClient>();
@@ -47,6 +48,7 @@ export function callMediaFor(
       return client;
     },
     locationOf: (flowId) => geoPointOf(locationOf(flowId)),
+    ...(answersOnPhonesOnly !== undefined ? { answersOnPhonesOnly } : {}),
     cdrs: new CdrTable(readConfig(env)),
     now: Date.now,
     log: logEvent,

@@ -2,11 +2,12 @@ import type { Flow } from "./flow.ts";
 
 /**
  * Where a SIP message the platform answers itself (REGISTER, OPTIONS to the
- * domain, an unparsable frame) came from: one of this AOR's sockets. Every
+ * domain, an unparsable frame) came from: one of this AOR's sockets, or a
+ * legacy phone's flow through an egress (proxy/path-flow.ts). Every
  * other message, and everything another DO sends by RPC, goes to the proxy
  * core, which knows its own hops (proxy/hop.ts).
  */
-export type MessageSource = { kind: "flow"; flow: Flow; ws: WebSocket };
+export type MessageSource = { kind: "flow"; flow: Flow; ws: WebSocket } | { kind: "path"; flow: Flow };
 
 /** The sender named in an RPC `deliver` call. */
 export interface DeliverFrom {

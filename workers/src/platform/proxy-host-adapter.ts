@@ -5,6 +5,7 @@ import { logEvent, type LogFields } from "../log.ts";
 import { parseTimerKey, SqlProxyStore, type AuthOutcome, type FlowBinding, type ProxyHost, type ProxyMedia, type ProxyStore, type TokenSigner, type TrunkRoute } from "../proxy/index.ts";
 import type { BindingStore } from "../registrar/binding.ts";
 import { SipError } from "../sip-error.ts";
+import { isPathFlow } from "../proxy/path-flow.ts";
 import { flowOf } from "./flow.ts";
 import type { LostFlows } from "./lost-flows.ts";
 import type { DeliverFrom, DeliverResult } from "./message-source.ts";
@@ -36,6 +37,8 @@ export interface UserAgentParts {
   sql: SqlStorage;
   /** The open WebSocket of a flow, if any. */
   socket(flowId: string): WebSocket | undefined;
+  /** Sends to a legacy phone's flow through its egress (proxy/path-flow.ts); false for any other flow. */
+  sendToPath(flowId: string, text: string): boolean;
   bindings: Pick<BindingStore, "list">;
   lostFlows: LostFlows;
   timers: TimerTable;
@@ -88,13 +91,15 @@ export class DurableProxyHost implements ProxyHost {
     for (const b of this.ua.bindings.list(Date.now())) {
       const seen = byFlow.get(b.flowId);
       if (seen !== undefined && seen.expiresAt >= b.expiresAt) continue;
-      if (seen === undefined && this.ua.socket(b.flowId) === undefined) continue;
+      // A socket's binding counts while the socket is open; a legacy phone's while it is registered (path-flow.ts).
+      if (seen === undefined && this.ua.socket(b.flowId) === undefined && !isPathFlow(b.flowId)) continue;
       byFlow.set(b.flowId, { contact: b.uri, expiresAt: b.expiresAt, ...(b.instance !== undefined ? { instance: b.instance } : {}) });
     }
     return [...byFlow].map(([flowId, b]) => ({ flowId, contact: b.contact, ...(b.instance !== undefined ? { instance: b.instance } : {}) }));
   }
 
   sendToFlow(flowId: string, text: string): boolean {
+    if (isPathFlow(flowId)) return this.ua.sendToPath(flowId, text);
     const ws = this.ua.socket(this.currentFlow(flowId));
     if (ws === undefined) return false;
     try {

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { parseMessage, randomToken, SipParseError, SipRequest, SipResponse, SipUri } from "sip-parser-ts";
+import { parseMessage, parseNameAddr, randomToken, SipParseError, SipRequest, SipResponse, SipUri } from "sip-parser-ts";
 import { parseAor, type Aor } from "../aor.ts";
-import { Authenticator, NONCE_MAX_AGE_MS, type AuthKind, type Authenticated } from "../auth/authenticator.ts";
+import { Authenticator, LEGACY_PHONE_ALGORITHMS, NONCE_MAX_AGE_MS, type AuthKind, type Authenticated } from "../auth/authenticator.ts";
 import { LoginLimiter } from "../auth/login-limiter.ts";
 import { readConfig } from "../config.ts";
 import { SubscriberDirectory } from "../directory/subscribers.ts";
@@ -10,6 +10,8 @@ import { logEvent } from "../log.ts";
 import { MEDIA_MIGRATIONS } from "../media/media-session.ts";
 import { CALL_COUNTER_MIGRATIONS } from "../trunks/index.ts";
 import { EGRESS_HOP_PREFIX } from "../proxy/egress-hop.ts";
+import { isPathFlow, parsePathFlow, PHONE_HEADER, pathFlowId } from "../proxy/path-flow.ts";
+import type { EgressLink } from "./egress-link.ts";
 import { ALLOW, PROXY_MIGRATIONS, ProxyCore } from "../proxy/index.ts";
 import { registerRequestOf } from "../registrar/register-request.ts";
 import { Registrar } from "../registrar/registrar.ts";
@@ -138,6 +140,7 @@ export class UserAgent extends DurableObject<Env> {
         secret,
         sql: this.ctx.storage.sql,
         socket: (flowId) => this.socket(flowId),
+        sendToPath: (flowId, text) => this.sendToPath(flowId, text),
         bindings: this.bindings,
         lostFlows: this.lostFlows,
         timers: this.timers,
@@ -153,14 +156,15 @@ export class UserAgent extends DurableObject<Env> {
         media: callMediaFor(this.env, this.ctx.storage.sql, (flowId) => {
           const ws = this.ctx.getWebSockets(flowId)[0];
           return ws === undefined ? undefined : flowOf(ws)?.location;
-        }, (work) => this.ctx.waitUntil(work)),
+        }, (work) => this.ctx.waitUntil(work), (target) => this.answersOnPhonesOnlyOf(target)),
       }),
     );
     this.flowRecovery = new FlowRecovery({
       sql: this.ctx.storage.sql,
       timers: this.timers,
       lostFlows: this.lostFlows,
-      hasSocket: (flowId) => this.ctx.getWebSockets(flowId).length > 0,
+      // A legacy phone's flow has no socket to lose: it lives as long as its binding (proxy/path-flow.ts).
+      hasSocket: (flowId) => isPathFlow(flowId) || this.ctx.getWebSockets(flowId).length > 0,
       closeFlow: (flowId, how) => this.closeFlow(flowId, how),
       graceSetting: this.env.LOST_FLOW_GRACE_S,
       aor: aor.aor,
@@ -342,7 +346,43 @@ export class UserAgent extends DurableObject<Env> {
 
   /** Sends on the socket a message came from. */
   protected send(source: MessageSource, msg: SipRequest | SipResponse | string): void {
-    source.ws.send(typeof msg === "string" ? msg : msg.toString());
+    const text = typeof msg === "string" ? msg : msg.toString();
+    if (source.kind === "flow") source.ws.send(text);
+    else if (!this.sendToPath(source.flow.id, text)) throw new Error("not a legacy phone's flow");
+  }
+
+  /**
+   * Sends to a legacy phone's flow through its egress (proxy/path-flow.ts):
+   * a request gets the flow's Route first. The RPC is not awaited (the
+   * proxy core's sends are synchronous, like a socket's); calls on one stub
+   * arrive in order, and what the egress refuses is logged, the transaction
+   * timers do the rest.
+   */
+  private sendToPath(flowId: string, text: string): boolean {
+    const path = parsePathFlow(flowId);
+    if (path === undefined) return false;
+    const out = text.startsWith("SIP/2.0 ") ? text : withRoute(text, path.route);
+    const link = EGRESS_HOP_PREFIX + path.linkId;
+    const delivery = this.egressStub(path.linkId)
+      .deliver(link, out, { kind: "user", aor: this.aor?.aor ?? "" })
+      .then(
+        (r) => {
+          if (!r.accepted) logEvent("phone-send-refused", { aor: this.aor?.aor, egress: path.linkId, why: r.why }, "warn");
+        },
+        (err: unknown) => logEvent("phone-send-failed", { aor: this.aor?.aor, egress: path.linkId, message: errorText(err) }, "error"),
+      );
+    this.ctx.waitUntil(delivery);
+    return true;
+  }
+
+  private readonly egressStubs = new Map<string, DurableObjectStub<EgressLink>>();
+  private egressStub(linkId: string): DurableObjectStub<EgressLink> {
+    let stub = this.egressStubs.get(linkId);
+    if (stub === undefined) {
+      stub = this.env.EGRESS_LINK.get(this.env.EGRESS_LINK.idFromName(linkId));
+      this.egressStubs.set(linkId, stub);
+    }
+    return stub;
   }
 
   /**
@@ -366,12 +406,27 @@ export class UserAgent extends DurableObject<Env> {
         return this.refuseDelivery(to, from, `unparsable: ${errorText(err)}`);
       }
       logMessage(this.aor.aor, msg, `user:${sender}`);
-      await this.proxy.onUserMessage(sender, msg);
+      const phone = from.kind === "egress" ? phoneFlowOf(msg, sender.slice(EGRESS_HOP_PREFIX.length)) : undefined;
+      if (phone === undefined) await this.proxy.onUserMessage(sender, msg);
+      else await this.onPhoneMessage(phone, msg);
     } catch (err) {
       // The message did arrive; what failed is logged here, the core answers what it can.
       logEvent("deliver-failed", { aor: this.aor?.aor, from: from.aor ?? from.kind, message: errorText(err) }, "error");
     }
     return { accepted: true };
+  }
+
+  /**
+   * SIP from one of our user's legacy phones, through an egress (issue 5;
+   * proxy/path-flow.ts): the same as from one of our sockets. REGISTER and
+   * OPTIONS to the domain are answered here, the rest is the proxy's.
+   */
+  private async onPhoneMessage(flowId: string, msg: SipRequest | SipResponse): Promise<void> {
+    if (msg instanceof SipRequest && (msg.method === "REGISTER" || (msg.method === "OPTIONS" && this.isForDomain(msg)))) {
+      await this.answerLocally(msg, { kind: "path", flow: { id: flowId, connectedAt: 0, location: {} } });
+    } else {
+      await this.proxy!.onFlowMessage(flowId, msg);
+    }
   }
 
   private refuseDelivery(to: string, from: DeliverFrom, why: string): DeliverResult {
@@ -393,18 +448,19 @@ export class UserAgent extends DurableObject<Env> {
    */
   async authenticateRequest(req: SipRequest, kind: AuthKind, source: MessageSource): Promise<Authenticated> {
     if (this.aor === undefined) throw new SipError(500, "Server Internal Error");
-    const { flow, ws } = source;
+    const { flow } = source;
     const scopes = [`flow:${flow.id}`, ...(flow.ip !== undefined ? [`src:${flow.ip}`] : [])];
-    const auth = await this.authenticator.authenticate(req, kind, { aor: this.aor, nowMs: Date.now(), scopes });
-    if (flow.authenticated !== true) {
+    const auth = await this.authenticator.authenticate(req, kind, { aor: this.aor, nowMs: Date.now(), scopes, ...(source.kind === "path" ? { algorithms: LEGACY_PHONE_ALGORITHMS } : {}) });
+    if (source.kind === "flow" && flow.authenticated !== true) {
       flow.authenticated = true;
-      attachFlow(ws, flow);
+      attachFlow(source.ws, flow);
     }
     return auth;
   }
 
   /** authenticateRequest for a request that came on one of our flows, known by id (the proxy core's ProxyHost.authenticate). */
   async authenticateOnFlow(req: SipRequest, kind: AuthKind, flowId: string): Promise<Authenticated> {
+    if (isPathFlow(flowId)) return this.authenticateRequest(req, kind, { kind: "path", flow: { id: flowId, connectedAt: 0, location: {} } });
     const ws = this.ctx.getWebSockets(flowId)[0];
     const flow = ws === undefined ? undefined : flowOf(ws);
     if (ws === undefined || flow === undefined) throw new SipError(403, "Forbidden - Connection gone", [], "flow-gone");
@@ -498,6 +554,28 @@ export class UserAgent extends DurableObject<Env> {
     }
   }
 
+  /** Whether `aor` answers only on legacy phones now: ours from our bindings, another's by RPC (media/call-media.ts). */
+  private async answersOnPhonesOnlyOf(aor: string): Promise<boolean> {
+    if (aor === this.aor?.aor) return this.answersOnPhonesOnly(aor);
+    return this.env.USER_AGENT.get(this.env.USER_AGENT.idFromName(aor)).answersOnPhonesOnly(aor);
+  }
+
+  /**
+   * RPC from a caller's DO, before it anchors a call to this user: true
+   * when every live binding is a legacy phone's (proxy/path-flow.ts), so the
+   * call's media is anchored for plain RTP. With a browser too, the call is
+   * anchored for browsers (the phone would get WebRTC SDP and refuse it).
+   */
+  async answersOnPhonesOnly(aor: string): Promise<boolean> {
+    await this.ready(aor);
+    let phones = 0;
+    for (const b of this.bindings.list(Date.now())) {
+      if (isPathFlow(b.flowId)) phones++;
+      else if (this.socket(b.flowId) !== undefined) return false;
+    }
+    return phones > 0;
+  }
+
   /** RPC from the admin API: the AOR's current bindings. */
   async registrations(aor: string): Promise<RegistrationView[]> {
     await this.ready(aor);
@@ -516,4 +594,28 @@ export class UserAgent extends DurableObject<Env> {
     if (this.proxy === undefined) return [];
     return this.proxy.listDialogs().map((d) => dialogView(d, this.socket(d.flowId) !== undefined || this.lostFlows.successorOf(d.flowId) !== undefined));
   }
+}
+
+/**
+ * The legacy phone's flow a message from an egress is from (its
+ * X-Sipedge-Phone, removed here), or undefined for a carrier's message.
+ */
+function phoneFlowOf(msg: SipRequest | SipResponse, linkId: string): string | undefined {
+  const marked = msg.get(PHONE_HEADER);
+  if (marked === undefined) return undefined;
+  msg.remove(PHONE_HEADER);
+  let route: string;
+  try {
+    route = parseNameAddr(marked).uri.toString();
+  } catch {
+    return undefined;
+  }
+  return pathFlowId({ linkId, route });
+}
+
+/** A request with `route` as its first Route (RFC 3327 §5.3: the Path, preloaded). */
+function withRoute(text: string, route: string): string {
+  const req = parseMessage(text) as SipRequest;
+  req.prepend("Route", `<${route}>`);
+  return req.toString();
 }

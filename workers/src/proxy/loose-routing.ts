@@ -3,6 +3,7 @@ import { SipError } from "../sip-error.ts";
 import { egressHop, egressLinkOfRoute } from "./egress-hop.ts";
 import type { FlowToken } from "./flow-token.ts";
 import { userHop, type Hop } from "./hop.ts";
+import { parsePathFlow } from "./path-flow.ts";
 import type { ProxyContext, RouteInfo } from "./proxy-context.ts";
 
 /**
@@ -23,6 +24,11 @@ export function consumeRoute(ctx: ProxyContext, req: SipRequest): RouteInfo {
       if (e.kind === "edge") popped = e.token;
       continue;
     }
+    // A legacy phone's egress entry right after our token for its flow is part of that flow (path-flow.ts).
+    if (e.kind === "foreign" && popped !== undefined && sameUri(e.uri, parsePathFlow(popped.flowId)?.route)) {
+      req.removeFirst("Route");
+      continue;
+    }
     return { popped, next: e };
   }
   return { popped };
@@ -37,4 +43,8 @@ export function nextHopOf(route: RouteInfo): Hop | undefined {
     if (link !== undefined) return egressHop(link);
   }
   return undefined;
+}
+
+function sameUri(a: string, b: string | undefined): boolean {
+  return b !== undefined && a.toLowerCase() === b.toLowerCase();
 }

@@ -48,6 +48,16 @@ describe("where a message from the egress goes", () => {
     expect(await routeFromEgress(request("INVITE sip:bob@egress.example SIP/2.0"), deps())).toMatchObject({ kind: "answer", error: { status: 404 } });
   });
 
+  it("a legacy phone's request (X-Sipedge-Phone) goes to its user: REGISTER by To, the rest by From; never for another domain", async () => {
+    const phone = "X-Sipedge-Phone: <sip:ph1.x.y@192.0.2.1:5060;transport=udp;lr>";
+    const reg = parseMessage(request("REGISTER sip:example.com SIP/2.0", [phone]).toString().replace("To: <sip:+15550002222@egress.example>", "To: <sip:carol@example.com>")) as SipRequest;
+    expect(await routeFromEgress(reg, deps())).toMatchObject({ kind: "user", aor: "carol@example.com" });
+    const invite = parseMessage(request("INVITE sip:alice@example.com SIP/2.0", [phone]).toString().replace("sip:+15550001111@carrier.example", "sip:carol@example.com")) as SipRequest;
+    expect(await routeFromEgress(invite, deps())).toMatchObject({ kind: "user", aor: "carol@example.com" });
+    // From another domain: the DO of no user of ours may be asked to speak for it.
+    expect(await routeFromEgress(request("INVITE sip:alice@example.com SIP/2.0", [phone]), deps())).toMatchObject({ kind: "answer", error: { status: 403 } });
+  });
+
   it("an in-dialog request follows our flow token; a response follows the `ua` of its top Via", async () => {
     const token = encodeFlowToken({ aor: "bob@example.com", flowId: "f1" }, { sign: () => "0".repeat(32) });
     const bye = request("BYE sip:bob@b.invalid SIP/2.0", [`Route: <sip:${token}@example.com;transport=ws;lr>`]);
@@ -58,9 +68,9 @@ describe("where a message from the egress goes", () => {
     expect(await routeFromEgress(res, deps())).toMatchObject({ kind: "user", aor: "alice@example.com" });
   });
 
-  it("OPTIONS to the domain is answered; REGISTER is not supported yet (501)", async () => {
+  it("OPTIONS to the domain is answered; a carrier's REGISTER is refused (403)", async () => {
     expect(await routeFromEgress(request("OPTIONS sip:example.com SIP/2.0"), deps())).toEqual({ kind: "ok" });
-    expect(await routeFromEgress(request("REGISTER sip:example.com SIP/2.0"), deps())).toMatchObject({ kind: "answer", error: { status: 501 } });
+    expect(await routeFromEgress(request("REGISTER sip:example.com SIP/2.0"), deps())).toMatchObject({ kind: "answer", error: { status: 403 } });
     expect(await routeFromEgress(request("MESSAGE sip:example.com SIP/2.0"), deps())).toMatchObject({ kind: "answer", error: { status: 405 } });
   });
 });

@@ -11,6 +11,8 @@ export interface MetricSources {
   transport: () => TransportCounters;
   /** The two transaction layers: toward carriers and toward the edge. */
   transactions: () => { carrier: TransactionCounters; edge: TransactionCounters };
+  /** Legacy phones registered through us, and their NAT keep-alive pings. */
+  phones?: () => { registered: number; pingsSent: number; pingsFailed: number };
 }
 
 export class EgressMetrics {
@@ -22,6 +24,8 @@ export class EgressMetrics {
   readonly failovers = this.registry.register(new Counter("sipedge_egress_gateway_failovers_total", "Calls moved to the next gateway of their trunk (timeout, 408, 503)."));
   readonly challenges = this.registry.register(new Counter("sipedge_egress_challenges_answered_total", "Carrier 401/407 challenges answered with the trunk's credentials."));
   readonly refused = this.registry.register(new Counter("sipedge_egress_requests_refused_total", "Requests refused by the egress itself, by reason."));
+  /** Legacy phones (issue 5): their out-of-dialog requests passed to the edge, and the phones kept alive. */
+  readonly phoneRequests = this.registry.register(new Counter("sipedge_egress_phone_requests_total", "Out-of-dialog requests from legacy phones passed to the edge, by method (REGISTER, INVITE, other)."));
 
   constructor(sources: MetricSources) {
     const linkUp = this.registry.register(new Gauge("sipedge_egress_link_up", "1 while the WebSocket link to the edge is open."));
@@ -34,6 +38,13 @@ export class EgressMetrics {
         ...family("sipedge_egress_link_disconnects_total", "Open link connections that closed.", "counter", [[{}, counters.disconnects]]),
         ...family("sipedge_egress_link_keepalive_timeouts_total", "Link connections closed because a CRLF keep-alive went unanswered.", "counter", [[{}, counters.keepaliveTimeouts]]),
         ...family("sipedge_egress_link_frames_total", "SIP messages over the link, by direction.", "counter", [[{ direction: "in" }, counters.framesIn], [{ direction: "out" }, counters.framesOut]]),
+      ];
+    });
+    this.registry.registerDynamic(() => {
+      const p = sources.phones?.() ?? { registered: 0, pingsSent: 0, pingsFailed: 0 };
+      return [
+        ...family("sipedge_egress_phones_registered", "Legacy phones registered through this egress (NAT keep-alive targets).", "gauge", [[{}, p.registered]]),
+        ...family("sipedge_egress_phone_keepalives_total", "CRLFCRLF keep-alives sent to registered phones, by outcome.", "counter", [[{ outcome: "sent" }, p.pingsSent], [{ outcome: "failed" }, p.pingsFailed]]),
       ];
     });
     this.registry.registerDynamic(() => {

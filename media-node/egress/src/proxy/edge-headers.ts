@@ -9,6 +9,8 @@ import type { SipMessage } from "sip-parser-ts";
 export const EDGE_HEADER_PREFIX = "x-sipedge-";
 
 export const TRUNK_HEADER = "X-Sipedge-Trunk";
+/** On what we pass to the edge from a legacy phone: the phone's Path entry (workers/src/proxy/path-flow.ts). */
+export { PHONE_HEADER } from "../../../../workers/src/proxy/path-flow.ts";
 
 /** Removes every `X-Sipedge-*` field; returns how many distinct names were removed. */
 export function removeEdgeHeaders(msg: SipMessage): number {

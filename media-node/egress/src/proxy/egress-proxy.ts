@@ -9,6 +9,15 @@
 //  in dialog: our two Routes → next hop        in dialog: our two Routes → the edge
 //  CANCEL → the pending branch                 CANCEL → the edge's branch
 //  ACK for a 2xx → next hop, stateless         ACK for a 2xx → the edge, stateless
+//  our phone Route → the legacy phone          a legacy phone (not a trunk) → the edge,
+//                                                marked X-Sipedge-Phone, with our Path
+//
+// Legacy phones (issue 5) register and call through us: a request from an
+// address no trunk allows, for a user of one of `phoneDomains`, goes to the
+// edge with our Path (REGISTER) or Record-Route (dialogs), one phone-side
+// entry naming where the phone was seen (egress-routes.ts); the user's DO
+// takes it as a flow of its user (workers/src/proxy/path-flow.ts) and
+// challenges it like a browser. Requests back carry that entry as Route.
 //
 // No dialog state: an in-dialog request is routed by its Route set alone
 // (egress-routes.ts), so a restart loses no call.
@@ -28,10 +37,11 @@ import type { TransactionLayer } from "../transaction/transaction-layer.ts";
 import { type Destination, type MessageSource, describeSource } from "../transport/protocol.ts";
 import type { SipTransportLayer } from "../transport/sip-transport-layer.ts";
 import type { ReloadableTrunkSource } from "../trunks/trunk-source.ts";
-import { TRUNK_HEADER, removeEdgeHeaders } from "./edge-headers.ts";
+import { PHONE_HEADER, TRUNK_HEADER, removeEdgeHeaders } from "./edge-headers.ts";
 import type { DialogToken, EgressRoutes } from "./egress-routes.ts";
 import { OutboundCall } from "./outbound-call.ts";
 import { Forwarding, relayResponse } from "./response-relay.ts";
+import { grantedExpires, type PhoneKeepAlive } from "./phone-keepalive.ts";
 import { answerTrunkChallenge } from "./trunk-auth.ts";
 import { destinationOf } from "./uri-destination.ts";
 
@@ -48,6 +58,10 @@ export interface EgressProxyOptions {
   logger: Logger;
   /** Failover to the next gateway when one has not answered at all within this long. */
   gatewayTimeoutMs: number;
+  /** SIP domains whose users may register and call through us as legacy phones; empty: none may. */
+  phoneDomains?: readonly string[];
+  /** NAT keep-alive of the phones registered through us. */
+  phoneKeepAlive?: PhoneKeepAlive;
 }
 
 /** Methods whose out-of-dialog request makes a dialog we must stay in (§16.6 item 4). */
@@ -98,6 +112,7 @@ export class EgressProxy {
     // host of its choosing.
     const routes = this.o.routes.consume(req);
     if (routes.forged) throw new Refusal(403, "Forbidden - Route not issued by this egress", "forged-route");
+    if (routes.phone !== undefined) return this.toPhone(req, tx, routes.phone);
     const token = routes.token;
     if (token === undefined) throw new Refusal(403, "Forbidden - Not a dialog of this egress", "no-route-of-ours");
     const destination = nextHop(req);
@@ -140,13 +155,13 @@ export class EgressProxy {
   private ackTowardCarrier(ack: SipRequest): void {
     const routes = this.o.routes.consume(ack);
     // An ACK without our Routes is the ACK for a non-2xx, absorbed by its transaction already, or nobody's: dropped.
-    if (routes.token === undefined || routes.forged) return void this.o.logger.debug("ack-dropped", { ...messageFields(ack), from: "edge" });
-    const destination = nextHop(ack);
+    if ((routes.token === undefined && routes.phone === undefined) || routes.forged) return void this.o.logger.debug("ack-dropped", { ...messageFields(ack), from: "edge" });
+    const destination = routes.phone ?? nextHop(ack);
     if (destination === undefined) return;
     if (countDownMaxForwards(ack, false) === "exhausted") return;
     removeEdgeHeaders(ack);
     // §13.2.2.4: the ACK carries the INVITE's CSeq, shifted like it (trunk-auth.ts).
-    if (routes.token.cseqOffset !== 0) ack.set("CSeq", `${ack.cseq.seq + routes.token.cseqOffset} ACK`);
+    if (routes.token !== undefined && routes.token.cseqOffset !== 0) ack.set("CSeq", `${ack.cseq.seq + routes.token.cseqOffset} ACK`);
     this.o.carrier.sendAck(ack, destination).catch((e: unknown) => this.o.logger.info("ack-not-sent", { ...messageFields(ack), error: errorText(e) }));
   }
 
@@ -191,22 +206,41 @@ export class EgressProxy {
     return retry;
   }
 
+  /**
+   * A request of the edge for a legacy phone (its user's DO preloaded our
+   * phone-side entry as Route): to the address the entry names; a new
+   * dialog is Record-Routed with that entry, so the phone's requests come
+   * back through us. Its responses go back marked as the phone's.
+   */
+  private toPhone(req: SipRequest, serverTx: ServerTransaction, phone: Destination): void {
+    removeEdgeHeaders(req);
+    const entry = `<${this.o.routes.phoneEntry({ transport: phone.transport, address: phone.host, port: phone.port })}>`;
+    if (DIALOG_CREATING.has(req.method) && req.to.tag === undefined) req.prepend("Record-Route", entry);
+    const forwarding = req.method === "INVITE" ? this.track(serverTx) : undefined;
+    const tx = this.o.carrier.sendRequest(req, phone, { onResponse: (r) => relayResponse(r, serverTx, { logger: this.o.logger, mark: [PHONE_HEADER, entry] }) });
+    if (tx instanceof InviteClientTransaction) forwarding?.attach(() => void tx.cancel());
+  }
+
   // ---- from a carrier --------------------------------------------------------
 
   private async fromCarrier(req: SipRequest, tx: ServerTransaction | undefined, source: MessageSource): Promise<void> {
-    if (tx === undefined) return this.ackTowardEdge(req);
+    if (tx === undefined) return this.ackTowardEdge(req, source);
     if (req.method === "CANCEL") return this.cancel(req, tx, this.o.carrier);
     if (req.to.tag !== undefined) {
       // In a dialog we Record-Routed: the Routes are ours, the next one the edge's (its DO's flow token).
       const routes = this.o.routes.consume(req);
       if (routes.forged) throw new Refusal(403, "Forbidden - Route not issued by this egress", "forged-route");
-      if (routes.token === undefined) throw new Refusal(403, "Forbidden - Not a dialog of this egress", "no-route-of-ours");
+      if (routes.token === undefined && routes.phone === undefined) throw new Refusal(403, "Forbidden - Not a dialog of this egress", "no-route-of-ours");
       countDownMaxForwards(req);
-      return this.toEdge(req, tx, routes.token.trunk, false);
+      return this.toEdge(req, tx, routes.token !== undefined ? { trunk: routes.token.trunk } : { phone: source });
     }
-    // Out of dialog: only from an address some trunk of ours allows (issue 5; toll fraud and scanners).
+    // Out of dialog: only from an address some trunk of ours allows (issue 5; toll fraud and scanners),
+    // or from a legacy phone of one of our users, which its user's DO challenges. Carriers never
+    // REGISTER with us: a REGISTER for our domain is a phone's, whatever its address.
+    if (req.method === "REGISTER" && this.isPhoneRequest(req)) return this.fromPhone(req, tx, source);
     const trunk = await this.trunkForSource(source.address);
     if (trunk === undefined) {
+      if (this.isPhoneRequest(req)) return this.fromPhone(req, tx, source);
       this.o.logger.warn("source-not-allowed", { source: describeSource(source), ...messageFields(req) });
       throw new Refusal(403, "Forbidden - Source not allowed", "source-not-allowed");
     }
@@ -225,18 +259,46 @@ export class EgressProxy {
       req.prepend("Record-Route", top);
     }
     if (req.method === "INVITE") this.o.metrics.calls.inc({ trunk: trunk.id, direction: "inbound" });
-    this.toEdge(req, tx, trunk.id, req.method === "INVITE");
+    this.toEdge(req, tx, { trunk: trunk.id, newCall: req.method === "INVITE" });
   }
 
-  private toEdge(req: SipRequest, serverTx: ServerTransaction, trunk: string, newCall: boolean): void {
+  /** A legacy phone's request for one of our phone domains: REGISTER for its To, anything else for its From. */
+  private isPhoneRequest(req: SipRequest): boolean {
+    const domains = this.o.phoneDomains ?? [];
+    if (domains.length === 0) return false;
+    const uri = req.method === "REGISTER" ? req.to.uri : req.from.uri;
+    return uri instanceof SipUri && domains.includes(uri.host.toLowerCase());
+  }
+
+  /** A legacy phone's out-of-dialog request: to the edge with our Path (REGISTER) or Record-Route (a dialog). */
+  private fromPhone(req: SipRequest, tx: ServerTransaction, source: MessageSource): void {
+    this.o.routes.consume(req);
+    countDownMaxForwards(req);
+    const entry = `<${this.o.routes.phoneEntry(source)}>`;
+    // RFC 3327 §5.2: our Path on top; the registrar sends requests for the phone back through it.
+    if (req.method === "REGISTER") req.prepend("Path", entry);
+    else if (DIALOG_CREATING.has(req.method)) req.prepend("Record-Route", entry);
+    this.o.metrics.phoneRequests.inc({ method: req.method === "REGISTER" || req.method === "INVITE" ? req.method : "other" });
+    this.toEdge(req, tx, { phone: source });
+  }
+
+  /**
+   * To the edge: from a trunk (`trunk`, counted when a new call) or from a
+   * legacy phone (`phone`: marked so its user's DO takes it as the phone's flow).
+   */
+  private toEdge(req: SipRequest, serverTx: ServerTransaction, from: { trunk?: string; phone?: MessageSource; newCall?: boolean }): void {
     if (this.o.link.state !== "up") {
       const retryAfter = Math.max(1, Math.ceil(this.o.link.retryInMs / 1000));
       throw new Refusal(503, "Service Unavailable - No link to the edge", "link-down", [["Retry-After", String(retryAfter)]]);
     }
     // A carrier must not speak for the edge (edge-headers.ts).
     removeEdgeHeaders(req);
+    const phone = from.phone;
+    if (phone !== undefined) req.set(PHONE_HEADER, `<${this.o.routes.phoneEntry(phone)}>`);
     const forwarding = req.method === "INVITE" ? this.track(serverTx) : undefined;
-    let counted = !newCall;
+    let counted = from.newCall !== true;
+    const trunk = from.trunk ?? "";
+    const register = phone !== undefined && req.method === "REGISTER";
     const tx = this.o.edge.sendRequest(req, EDGE, {
       onResponse: (r) => {
         if (!counted && r.status >= 200) {
@@ -244,17 +306,21 @@ export class EgressProxy {
           if (r.status < 300) this.o.metrics.answered.inc({ trunk, direction: "inbound" });
           else this.o.metrics.failures.inc({ trunk, direction: "inbound", status: String(r.status) });
         }
+        if (register && r.status >= 200 && r.status < 300) {
+          this.o.phoneKeepAlive?.registered({ transport: phone.transport, host: phone.address, port: phone.port }, grantedExpires(r));
+        }
         relayResponse(r, serverTx, { logger: this.o.logger });
       },
     });
     if (tx instanceof InviteClientTransaction) forwarding?.attach(() => void tx.cancel());
   }
 
-  private ackTowardEdge(ack: SipRequest): void {
+  private ackTowardEdge(ack: SipRequest, source: MessageSource): void {
     const routes = this.o.routes.consume(ack);
-    if (routes.token === undefined || routes.forged) return void this.o.logger.debug("ack-dropped", { ...messageFields(ack), from: "carrier" });
+    if ((routes.token === undefined && routes.phone === undefined) || routes.forged) return void this.o.logger.debug("ack-dropped", { ...messageFields(ack), from: "carrier" });
     if (countDownMaxForwards(ack, false) === "exhausted") return;
     removeEdgeHeaders(ack);
+    if (routes.phone !== undefined) ack.set(PHONE_HEADER, `<${this.o.routes.phoneEntry(source)}>`);
     this.o.edge.sendAck(ack, EDGE).catch((e: unknown) => this.o.logger.info("ack-not-sent", { ...messageFields(ack), error: errorText(e) }));
   }
 

@@ -18,10 +18,19 @@
 // relay to any host (an in-dialog request needs a token of a real dialog).
 import { type NameAddr, SipUri, constantTimeEqual, hmacSha256Hex } from "sip-parser-ts";
 import { egressLinkOfRoute, egressRecordRoute } from "../../../../workers/src/proxy/egress-hop.ts";
-import type { TransportProtocol } from "../transport/protocol.ts";
+import { asProtocol, type Destination, type TransportProtocol } from "../transport/protocol.ts";
 import { bareHost, hostReference } from "../transport/via-stamp.ts";
 
 const TOKEN_VERSION = "eg1";
+/**
+ * A legacy phone's entry (issue 5): its Path and its dialogs' Record-Route
+ * on the phone side, `ph1.<base64url(transport SP address SP port)>.<mac>`.
+ * It names where the phone was seen (RFC 3581 received/rport: NAT holds),
+ * MACed over that address, so requests from the edge reach the phone there
+ * and nowhere a browser would choose. The edge side needs no entry: the
+ * phone is a flow of its user's DO (workers/src/proxy/path-flow.ts).
+ */
+const PHONE_VERSION = "ph1";
 /** 80 bits of MAC: a forgery is one online guess per request. */
 const MAC_HEX = 20;
 /** An offset larger than this is not one we made (a challenge per retry, a few retries). */
@@ -66,6 +75,14 @@ export class EgressRoutes {
     return `<sip:${user}@${hostReference(this.address.host)}:${port};transport=${transport.toLowerCase()};lr>`;
   }
 
+  /** The phone-side entry (Path, Record-Route) for a legacy phone at `phone`, a URI without angle brackets. */
+  phoneEntry(phone: { transport: TransportProtocol; address: string; port: number }): string {
+    const port = this.address.ports[phone.transport];
+    if (port === undefined) throw new TypeError(`no ${phone.transport} listener to Path with`);
+    const where = Buffer.from(`${phone.transport} ${phone.address} ${phone.port}`).toString("base64url");
+    return `sip:${PHONE_VERSION}.${where}.${this.phoneMac(where)}@${hostReference(this.address.host)}:${port};transport=${phone.transport.toLowerCase()};lr`;
+  }
+
   /**
    * §16.6 item 4 with two entries: the one facing where the request goes
    * ends up on top, so each side's route set starts with the entry for its
@@ -84,19 +101,20 @@ export class EgressRoutes {
    * for this Call-ID.
    */
   consume(request: { routes: NameAddr[]; callId: string; removeFirst(name: string): string | undefined }): ConsumedRoutes {
-    const out: ConsumedRoutes = { edgeSide: false, token: undefined, forged: false };
+    const out: ConsumedRoutes = { edgeSide: false, token: undefined, phone: undefined, forged: false };
     for (const route of request.routes) {
       const kind = this.classify(route, request.callId);
       if (kind.kind === "foreign") break;
       request.removeFirst("Route");
       if (kind.kind === "edge") out.edgeSide = true;
       else if (kind.kind === "carrier") out.token = kind.token;
+      else if (kind.kind === "phone") out.phone = kind.phone;
       else out.forged = true;
     }
     return out;
   }
 
-  private classify(route: NameAddr, callId: string): { kind: "edge" } | { kind: "carrier"; token: DialogToken } | { kind: "forged" } | { kind: "foreign" } {
+  private classify(route: NameAddr, callId: string): { kind: "edge" } | { kind: "carrier"; token: DialogToken } | { kind: "phone"; phone: Destination } | { kind: "forged" } | { kind: "foreign" } {
     let uri;
     try {
       uri = route.uri;
@@ -105,6 +123,10 @@ export class EgressRoutes {
     }
     if (egressLinkOfRoute(uri.toString()) === this.linkId) return { kind: "edge" };
     if (!(uri instanceof SipUri) || !this.isOurAddress(uri)) return { kind: "foreign" };
+    if (uri.user?.startsWith(`${PHONE_VERSION}.`) === true) {
+      const phone = this.readPhone(uri.user);
+      return phone === undefined ? { kind: "forged" } : { kind: "phone", phone };
+    }
     const token = this.readToken(uri.user, callId);
     return token === undefined ? { kind: "forged" } : { kind: "carrier", token };
   }
@@ -125,6 +147,19 @@ export class EgressRoutes {
     return constantTimeEqual(this.mac(callId, token), mac) ? token : undefined;
   }
 
+  private readPhone(user: string): Destination | undefined {
+    const parts = user.split(".");
+    if (parts.length !== 3 || !constantTimeEqual(this.phoneMac(parts[1]!), parts[2]!)) return undefined;
+    const [transport, address, port] = Buffer.from(parts[1]!, "base64url").toString().split(" ");
+    const protocol = asProtocol(transport ?? "");
+    if (protocol === undefined || address === undefined || !/^\d{1,5}$/.test(port ?? "")) return undefined;
+    return { transport: protocol, host: address, port: Number(port), tcp: false };
+  }
+
+  private phoneMac(where: string): string {
+    return hmacSha256Hex(this.key, `phone\n${where}`).slice(0, MAC_HEX);
+  }
+
   private mac(callId: string, token: DialogToken): string {
     return hmacSha256Hex(this.key, `${callId}\n${token.trunk}\n${token.cseqOffset}`).slice(0, MAC_HEX);
   }
@@ -135,6 +170,8 @@ export interface ConsumedRoutes {
   edgeSide: boolean;
   /** What our carrier-side entry carried, when it was there and genuine. */
   token: DialogToken | undefined;
+  /** Where the legacy phone our phone-side entry names is (its Path, or its dialog's Record-Route). */
+  phone: Destination | undefined;
   /** An entry named our carrier-side address with a token we did not make. */
   forged: boolean;
 }

@@ -12,10 +12,12 @@ import { removeEdgeHeaders } from "./edge-headers.ts";
  * with no `X-Sipedge-*` field the far side made up. A 100 is hop by hop
  * (§16.7 step 2): never relayed, the server transaction sends its own.
  */
-export function relayResponse(response: SipResponse, serverTx: ServerTransaction, opts: { cseq?: string; logger: Logger }): void {
+export function relayResponse(response: SipResponse, serverTx: ServerTransaction, opts: { cseq?: string; logger: Logger; mark?: [string, string] }): void {
   if (response.status === 100) return;
   response.removeFirst("Via");
   removeEdgeHeaders(response);
+  // A legacy phone's response toward the edge says it is the phone's (egress-proxy.ts toPhone).
+  if (opts.mark !== undefined) response.set(opts.mark[0], opts.mark[1]);
   if (opts.cseq !== undefined && response.get("CSeq") !== opts.cseq) response.set("CSeq", opts.cseq);
   try {
     serverTx.send(response);

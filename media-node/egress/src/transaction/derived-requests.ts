@@ -24,6 +24,8 @@ function derived(invite: SipRequest, method: "ACK" | "CANCEL", to: string, extra
   let text = `${method} ${invite.requestUri} SIP/2.0\r\n`;
   text += `Via: ${invite.topVia.toString()}\r\n`;
   for (const h of invite.headers) if (h.key === "route") text += `Route: ${h.value}\r\n`;
+  // Our own hop-by-hop fields toward the edge (a legacy phone's X-Sipedge-Phone) follow the request like its Route.
+  for (const h of invite.headers) if (h.key.startsWith("x-sipedge-")) text += `${h.key}: ${h.value}\r\n`;
   text += "Max-Forwards: 70\r\n";
   text += `From: ${invite.get("From") ?? ""}\r\n`;
   text += `To: ${to}\r\n`;

@@ -60,6 +60,7 @@ export interface SipTransportConfig {
 
 export type MessageHandler = (message: SipRequest | SipResponse, source: MessageSource) => void;
 
+const CRLFCRLF = new TextEncoder().encode("\r\n\r\n");
 const WILDCARDS = new Set(["0.0.0.0", "::", "[::]"]);
 
 export class SipTransportLayer implements TransactionTransport {
@@ -214,6 +215,15 @@ export class SipTransportLayer implements TransactionTransport {
     }
     await this.sendBytes(target.transport, bytes, target.host, target.port);
     this.logOut(response, target.transport, target.host, target.port);
+  }
+
+  /**
+   * A CRLFCRLF keep-alive (RFC 5626 §4.4.1's ping, which phones and NATs
+   * take on any transport): keeps a legacy phone's NAT binding open so
+   * calls reach it (issue 5). Rejects with TransportError.
+   */
+  async sendKeepAlive(destination: Destination): Promise<void> {
+    await this.sendBytes(destination.transport, CRLFCRLF, destination.host, destination.port);
   }
 
   /** True when a Via's sent-by is one we put into requests (§18.1.2). */

@@ -26,6 +26,10 @@ export interface EgressOptions {
   /** Seconds between OPTIONS probes of each gateway; 0 turns them off (default 30). */
   healthIntervalS?: number;
   logLevel?: "debug" | "info" | "warn" | "error";
+  /** SIP domains whose users' legacy phones may register and call through this egress (default none). */
+  phoneDomains?: readonly string[];
+  /** Seconds between NAT keep-alives to registered phones (default 20). */
+  phoneKeepaliveS?: number;
   /** How long to wait for the link to the edge to come up (default 30 s). */
   readyTimeoutMs?: number;
 }
@@ -63,6 +67,8 @@ export async function startEgress(opts: EgressOptions): Promise<EgressProcess> {
     "--t1-ms", String(opts.t1Ms ?? 500),
     "--health-interval-s", String(opts.healthIntervalS ?? 30),
     "--log-level", opts.logLevel ?? "info",
+    ...(opts.phoneDomains !== undefined && opts.phoneDomains.length > 0 ? ["--phone-domains", opts.phoneDomains.join(",")] : []),
+    ...(opts.phoneKeepaliveS !== undefined ? ["--phone-keepalive-s", String(opts.phoneKeepaliveS)] : []),
   ];
   const child = spawnStackChild(process.execPath, args, opts.log, {
     ...process.env,

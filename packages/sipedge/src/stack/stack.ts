@@ -192,6 +192,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       edgeUrl: edge.url,
       dynamoEndpoint: dynalite.endpoint,
       secret: opts.secrets.EGRESS_SECRET,
+      // Legacy phones of the demo domain may register through it (issue 5).
+      phoneDomains: [opts.domain],
       log: opts.logFor("egress"),
     });
     started.push(egress.process);
