@@ -236,8 +236,9 @@ export class EgressProxy {
     }
     // Out of dialog: only from an address some trunk of ours allows (issue 5; toll fraud and scanners),
     // or from a legacy phone of one of our users, which its user's DO challenges. Carriers never
-    // REGISTER with us: a REGISTER for our domain is a phone's, whatever its address.
-    if (req.method === "REGISTER" && this.isPhoneRequest(req)) return this.fromPhone(req, tx, source);
+    // REGISTER with us: a REGISTER for our domain is a phone's, whatever its address, and so is
+    // what comes from the exact address (and port) a phone registered from.
+    if (this.isPhoneRequest(req) && (req.method === "REGISTER" || this.o.phoneKeepAlive?.has(source) === true)) return this.fromPhone(req, tx, source);
     const trunk = await this.trunkForSource(source.address);
     if (trunk === undefined) {
       if (this.isPhoneRequest(req)) return this.fromPhone(req, tx, source);

@@ -28,6 +28,12 @@ export class PhoneKeepAlive {
     else this.phones.set(key, { destination, until: this.now() + expiresS * 1000 });
   }
 
+  /** Whether a phone is registered through us from exactly this address (transport, host, port). */
+  has(source: { transport: string; address: string; port: number }): boolean {
+    const p = this.phones.get(`${source.transport} ${source.address} ${source.port}`);
+    return p !== undefined && p.until > this.now();
+  }
+
   get size(): number {
     return this.phones.size;
   }
