@@ -280,12 +280,19 @@ export class ProxyCore {
     }
     if (inDialog) throw new SipError(481, "Call/Transaction Does Not Exist", [], "in-dialog-without-route");
     if (local !== this.ctx.aor) throw new SipError(404, "Not Found", [], "not-this-user");
-    return this.forkTargets(excludeFlow);
+    return this.forkTargets(excludeFlow, req.contentLength > 0);
   }
 
-  /** A request for our user: one branch per live flow (parallel forking, §16.5, §16.6). */
-  private async forkTargets(excludeFlow: string | undefined): Promise<Target[]> {
-    const flows = this.ctx.host.flows();
+  /**
+   * A request for our user: one branch per live flow (parallel forking,
+   * §16.5, §16.6). With an SDP offer and both browsers and legacy phones
+   * registered, only the browsers ring: one offer cannot be WebRTC for the
+   * ones and plain RTP for the others (media/call-media.ts anchors it for
+   * browsers then).
+   */
+  private async forkTargets(excludeFlow: string | undefined, hasSdp: boolean): Promise<Target[]> {
+    let flows = this.ctx.host.flows();
+    if (hasSdp && flows.some((f) => isPathFlow(f.flowId)) && flows.some((f) => !isPathFlow(f.flowId))) flows = flows.filter((f) => !isPathFlow(f.flowId));
     const targets: Target[] = [];
     for (const f of flows) {
       // A user calling herself does not ring the tab she calls from.
