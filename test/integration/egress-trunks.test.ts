@@ -186,6 +186,28 @@ describe("egress proxy: trunks and DIDs through the edge", { timeout: 120_000 },
     expect(metric(m, "sipedge_egress_challenges_answered_total", { trunk })).toBe(1);
   });
 
+  it("a carrier's challenge of an in-dialog request (BYE) is answered with the trunk's credentials; the browser's BYE gets the 200", async () => {
+    const trunk = `carrier-byeauth-${suffix}`;
+    const gw = await gatewaySipp("uas-trunk-bye-challenge.xml", 1);
+    await createTrunk(trunk, {
+      gateways: [{ host: "127.0.0.1", port: gw.port, transport: "udp" }],
+      credentials: { username: CARRIER_USER, password: CARRIER_PASSWORD, realm: "carrier.test" },
+      prefixes: ["+1666555"],
+    });
+    const { call } = await callOut("+16665550001");
+    const bye = await call.bye();
+    expect(bye.status).toBe(200);
+    const byes = received(gw.run, "BYE ");
+    expect(byes).toHaveLength(2);
+    expect(byes[0]).not.toMatch(/^Proxy-Authorization:/im);
+    expect(digestIsValid(byes[1]!, CARRIER_USER, CARRIER_PASSWORD), byes[1]).toBe(true);
+    // §22.2: the retry is a new request with CSeq + 1; the browser's 200 carries its own CSeq.
+    const cseq = (m: string) => Number(/^CSeq: (\d+) BYE/im.exec(m)![1]);
+    expect(cseq(byes[1]!)).toBe(cseq(byes[0]!) + 1);
+    expect(cseq(bye.text)).toBe(cseq(byes[0]!));
+    expect(await gw.run.exited, gw.run.errors()).toBe(0);
+  });
+
   it("fails over to the next gateway when the first never answers", async () => {
     const trunk = `carrier-failover-${suffix}`;
     const dead = await gatewaySipp("uas-never-answers.xml", 1);
@@ -310,12 +332,12 @@ describe("egress proxy: trunks and DIDs through the edge", { timeout: 120_000 },
  * under test: whether an INVITE's Proxy-Authorization answers the challenge
  * with this username and password, for the Request-URI it was sent to.
  */
-function digestIsValid(invite: string, username: string, password: string): boolean {
-  const header = /^Proxy-Authorization: Digest (.*)$/im.exec(invite)?.[1];
+function digestIsValid(request: string, username: string, password: string): boolean {
+  const header = /^Proxy-Authorization: Digest (.*)$/im.exec(request)?.[1];
   if (header === undefined) return false;
   const p = Object.fromEntries([...header.matchAll(/(\w+)="?([^",]*)"?/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
-  const requestUri = /^INVITE (\S+) SIP\/2\.0/.exec(invite)?.[1];
+  const [, method, requestUri] = /^([A-Z]+) (\S+) SIP\/2\.0/.exec(request) ?? [];
   const md5 = (s: string) => createHash("md5").update(s).digest("hex");
-  const expected = md5(`${md5(`${username}:${p.realm}:${password}`)}:${p.nonce}:${md5(`INVITE:${p.uri}`)}`);
+  const expected = md5(`${md5(`${username}:${p.realm}:${password}`)}:${p.nonce}:${md5(`${method}:${p.uri}`)}`);
   return p.username === username && p.realm === "carrier.test" && p.uri === requestUri && p.response === expected;
 }
