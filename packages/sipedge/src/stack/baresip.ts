@@ -1,16 +1,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequest, randomToken } from "sip-parser-ts";
-import { type AnswerMode, baresipAccounts, baresipConfig } from "./baresip-config.ts";
+import { type AnswerMode, type BaresipRegistration, baresipAccounts, baresipConfig } from "./baresip-config.ts";
 import { type BaresipCall, BaresipCallLog, parseAudioDebug, plainLine, type RtpCounts, SipTraceLog, type TracedSipMessage } from "./baresip-output.ts";
+import { BaresipRegistrationLog, type RegistrationStatus } from "./baresip-registration.ts";
 import { installedBinary } from "./child.ts";
 import { pipeLines, type Log } from "./log.ts";
 import { assertTcpPortFree, assertUdpPortFree, freeUdpPort, StackError, waitUntil } from "./ports.ts";
 import { stopChild } from "./stack.ts";
 
+export type { BaresipRegistration } from "./baresip-config.ts";
 export type { BaresipCall, RtpCounts, TracedSipMessage } from "./baresip-output.ts";
+export type { RegistrationState, RegistrationStatus } from "./baresip-registration.ts";
 
 export interface BaresipOptions {
   /**
@@ -21,8 +24,15 @@ export interface BaresipOptions {
   host: string;
   /** SIP over UDP and TCP. baresip 1.0.0 also binds TLS on `sipPort + 1`: both must be free. */
   sipPort: number;
-  /** The numbers it answers to (its accounts; the first is the one it dials from). Default `["+15550100200"]`. */
+  /** The numbers it answers to (its accounts; the first is the one it dials from). Default `["+15550100200"]`, none with a `registration`. */
   numbers?: readonly string[];
+  /**
+   * Registers a subscriber's AOR through the egress proxy, as a legacy phone
+   * (issue 5); this account comes first, so it is the one that dials. It
+   * turns baresip's SIP trace on (its unregistration at quit shows only
+   * there); the trace has digest responses, never the password.
+   */
+  registration?: BaresipRegistration;
   /** `auto`: answers every call at once; `manual`: rings until `answer()`. */
   answerMode: AnswerMode;
   log: Log;
@@ -35,13 +45,15 @@ export interface BaresipOptions {
   /** Named in the "port in use" error: how the user moves the port. */
   portOption?: string;
   readyTimeoutMs?: number;
+  /** With a registration: how long `stop` lets baresip unregister before it is killed (default 15 s). */
+  unregisterTimeoutMs?: number;
 }
 
 export type CallState = "incoming" | "established" | "closed";
 
 export interface Baresip {
   process: ChildProcess;
-  /** Its first account: where a trunk's gateway points. */
+  /** Its first account: where a trunk's gateway points, or the AOR it registers. */
   sipUri: string;
   sip: { host: string; port: number };
   /** Calls `uri` from its first account; resolves once baresip has sent the INVITE. */
@@ -60,11 +72,23 @@ export interface Baresip {
   waitForDtmf(digits: string, timeoutMs?: number): Promise<void>;
   /** Every call so far, oldest first. */
   calls(): readonly BaresipCall[];
-  /** The SIP messages it sent and received so far (with `sipTrace` only; empty otherwise). */
+  /** The SIP messages it sent and received so far (with `sipTrace` or a `registration` only; empty otherwise). */
   sipMessages(): readonly TracedSipMessage[];
   /** Waits for the first call at index `since` or later to be in `state` (closed counts as past incoming and established). */
   waitForCall(state: CallState, opts?: { since?: number; timeoutMs?: number }): Promise<BaresipCall>;
-  /** Quits (hanging up any call), then SIGTERM/SIGKILL if it lingers. */
+  /** The registration's state as baresip reports it (undefined without a `registration`). */
+  registration(): RegistrationStatus | undefined;
+  /**
+   * Waits until the registrar has accepted the registration (a 2xx to its
+   * REGISTER); fails at once when the registrar refuses it or baresip gives up.
+   */
+  waitForRegistration(timeoutMs?: number): Promise<RegistrationStatus>;
+  /**
+   * Quits (hanging up any call), then SIGTERM/SIGKILL if it lingers. With a
+   * registration, baresip first unregisters (a REGISTER with expires=0) and
+   * exits once that is answered: `registration()` then says whether the
+   * registrar accepted it ("unregistered").
+   */
   stop(): Promise<void>;
 }
 
@@ -79,8 +103,10 @@ export function baresipBinary(): string {
 
 /**
  * Runs Debian's baresip as a legacy SIP phone on loopback (a trunk's
- * gateway in tests and in `npm start`): it answers to `numbers`, sends a
- * tone, and is controlled through its standard input — menu commands
+ * gateway in tests and in `npm start`, or a subscriber's phone registered
+ * through the egress proxy: `registration`, `waitForRegistration`): it
+ * answers to `numbers` (and its registered AOR), sends a tone, and is
+ * controlled through its standard input — menu commands
  * (`/dial`, `/accept`, `/hangup`, `/sndcode`, `/audio_debug`) whose output
  * and call events are read back from its log lines. That pipe is held by
  * this process only, so the control channel needs no port and no password
@@ -88,8 +114,9 @@ export function baresipBinary(): string {
  * as every stack child (child.ts). Resolves once it answers an OPTIONS.
  */
 export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
-  const numbers = opts.numbers ?? [DEFAULT_BARESIP_NUMBER];
-  const configOptions = { host: opts.host, sipPort: opts.sipPort, numbers, answerMode: opts.answerMode, toneHz: opts.toneHz ?? 440 };
+  const registration = opts.registration;
+  const numbers = opts.numbers ?? (registration !== undefined ? [] : [DEFAULT_BARESIP_NUMBER]);
+  const configOptions = { host: opts.host, sipPort: opts.sipPort, numbers, answerMode: opts.answerMode, toneHz: opts.toneHz ?? 440, ...(registration !== undefined ? { registration } : {}) };
   const config = baresipConfig(configOptions);
   const accounts = baresipAccounts(configOptions);
   const binary = baresipBinary();
@@ -99,19 +126,29 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
   await assertTcpPortFree("baresip SIP over TLS, always the SIP port + 1", opts.host, opts.sipPort + 1, option);
   mkdirSync(opts.dir, { recursive: true });
   writeFileSync(join(opts.dir, "config"), config);
-  writeFileSync(join(opts.dir, "accounts"), accounts);
+  // It may hold a password: created anew, readable by its owner only (never printed).
+  const accountsFile = join(opts.dir, "accounts");
+  rmSync(accountsFile, { force: true });
+  writeFileSync(accountsFile, accounts, { mode: 0o600 });
 
   const callLog = new BaresipCallLog();
   const trace = new SipTraceLog();
+  const sipTrace = opts.sipTrace === true || registration !== undefined;
+  const registrationLog = registration !== undefined ? new BaresipRegistrationLog(registration.aor) : undefined;
+  let traced = 0;
   const listeners = new Set<(line: string) => void>();
   const onLine = (line: string): void => {
     opts.log(line);
     callLog.line(line);
-    if (opts.sipTrace) trace.line(line);
+    registrationLog?.line(line);
+    if (sipTrace) {
+      trace.line(line);
+      for (; traced < trace.messages.length; traced++) registrationLog?.message(trace.messages[traced]!);
+    }
     for (const l of [...listeners]) l(line);
   };
   // As spawnStackChild (child.ts) does, but with a pipe on stdin: it is the control channel.
-  const child = spawn(binary, ["-f", opts.dir, ...(opts.sipTrace ? ["-s"] : [])], { stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const child = spawn(binary, ["-f", opts.dir, ...(sipTrace ? ["-s"] : [])], { stdio: ["pipe", "pipe", "pipe"], detached: true });
   pipeLines(child.stdout, onLine);
   pipeLines(child.stderr, onLine);
   // A write after it exited must not crash us (EPIPE): the exit is reported instead.
@@ -203,13 +240,17 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
   const stop = async (): Promise<void> => {
     if (gone()) return;
     child.stdin!.write("/quit\n");
-    const quit = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000).unref())]);
+    // A registered baresip exits once its unregistering REGISTER has its answer (libre waits for its transactions).
+    const grace = registration !== undefined ? (opts.unregisterTimeoutMs ?? 15_000) : 2_000;
+    const quit = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), grace).unref())]);
     if (!quit) await stopChild(child);
   };
 
-  const sipUri = `sip:${numbers[0]}@${opts.host}:${opts.sipPort}`;
+  const sipUri = registration !== undefined ? `sip:${registration.aor}` : `sip:${numbers[0]}@${opts.host}:${opts.sipPort}`;
+  // Any answer will do (a 404 too): the user is only there to make a well-formed request.
+  const probeUser = numbers[0] ?? registration!.aor.slice(0, registration!.aor.lastIndexOf("@"));
   try {
-    await waitUntil("baresip (its SIP port)", () => optionsAnswered(opts.host, opts.sipPort, numbers[0]!), opts.readyTimeoutMs ?? 10_000, child);
+    await waitUntil("baresip (its SIP port)", () => optionsAnswered(opts.host, opts.sipPort, probeUser), opts.readyTimeoutMs ?? 10_000, child);
   } catch (err) {
     await stop();
     throw err;
@@ -275,6 +316,20 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
     waitForCall(state, o = {}) {
       const since = o.since ?? 0;
       return waitFor(`call ${state === "closed" ? "ended" : state}`, () => callLog.calls.slice(since).find((c) => reached(c, state)), o.timeoutMs ?? 15_000);
+    },
+    registration: () => (registrationLog !== undefined ? { ...registrationLog.status } : undefined),
+    waitForRegistration(timeoutMs = 15_000) {
+      if (registrationLog === undefined) return Promise.reject(new Error("baresip was started without a registration"));
+      return waitFor(
+        `registration of ${registration!.aor}`,
+        () => {
+          const s = registrationLog.status;
+          if (s.state === "registered") return { ...s };
+          if (s.state !== "registering") throw new Error(`baresip: the registration of ${registration!.aor} ${s.state === "failed" ? "failed" : "ended"}: ${s.detail ?? s.state}`);
+          return undefined;
+        },
+        timeoutMs,
+      );
     },
     stop,
   };

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { runSipp, type Sipp } from "../../../../media-node/egress/test/support/sipp.ts";
+import { runSipp, type Sipp, waitListening } from "../../../../media-node/egress/test/support/sipp.ts";
 import { baresipAccounts, baresipConfig } from "../../src/stack/baresip-config.ts";
 import { BaresipCallLog, parseAudioDebug, SipTraceLog } from "../../src/stack/baresip-output.ts";
 import { type Baresip, freeBaresipPort, optionsAnswered, startBaresip } from "../../src/stack/baresip.ts";
@@ -35,10 +35,47 @@ describe("baresip config", () => {
     );
   });
 
+  it("registers an AOR through the egress as its first account: password, outbound proxy, interval; numbers after it", () => {
+    const registration = { aor: "carol@example.com", password: "pw-0123abcd", outboundProxy: { host: "127.0.0.1", port: 25070 } };
+    expect(baresipAccounts({ ...base, numbers: [], registration })).toBe('<sip:carol@example.com>;auth_pass=pw-0123abcd;outbound="sip:127.0.0.1:25070";regint=600;answermode=auto\n');
+    expect(baresipAccounts({ ...base, registration: { ...registration, regintS: 300 } }).split("\n")).toEqual([
+      '<sip:carol@example.com>;auth_pass=pw-0123abcd;outbound="sip:127.0.0.1:25070";regint=300;answermode=auto',
+      "<sip:+15550100200@127.0.0.1:25060>;regint=0;answermode=auto",
+      "",
+    ]);
+    // The config file is the same with or without: the password is only in the accounts file.
+    expect(baresipConfig({ ...base, registration })).toBe(baresipConfig(base));
+  });
+
+  it("refuses a registration it could not write or that would not reach the egress, never repeating the password", () => {
+    const registration = { aor: "carol@example.com", password: "pw-0123abcd", outboundProxy: { host: "127.0.0.1", port: 25070 } };
+    const refused = (r: Partial<typeof registration> & { regintS?: number }): string => {
+      try {
+        baresipAccounts({ ...base, numbers: [], registration: { ...registration, ...r } });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "accepted";
+    };
+    expect(refused({ aor: "sip:carol@example.com" })).toMatch(/AOR must be user@domain \(no "sip:"/);
+    expect(refused({ aor: "carol" })).toMatch(/AOR must be user@domain/);
+    expect(refused({ aor: "carol@exa mple.com" })).toMatch(/AOR must be user@domain/);
+    expect(refused({ aor: "ca>rol@example.com" })).toMatch(/AOR must be user@domain/);
+    for (const password of ["correct horse battery", "pw;answermode=manual", 'pw"x', "pw<x>", "pw\\x", "", "pässword", "x".repeat(129)]) {
+      const message = refused({ password });
+      expect(message).toMatch(/password must be 1-128 printable ASCII characters without spaces/);
+      if (password !== "") expect(message).not.toContain(password);
+    }
+    expect(refused({ outboundProxy: { host: "192.0.2.1", port: 5060 } })).toMatch(/outbound proxy \(the egress\) must be a loopback IPv4 address/);
+    expect(refused({ outboundProxy: { host: "127.0.0.1", port: 0 } })).toMatch(/outbound proxy port must be 1-65535/);
+    expect(refused({ regintS: 30 })).toMatch(/interval must be 60-86400 s/);
+    expect(refused({ password: "!#$%&'()*+,-./:=?@[]^_`{|}~" })).toBe("accepted");
+  });
+
   it("refuses what would not run on loopback or not answer, saying what is wrong", () => {
     expect(() => baresipConfig({ ...base, host: "0.0.0.0" })).toThrow(/loopback IPv4 address/);
     expect(() => baresipConfig({ ...base, sipPort: 65535 })).toThrow(/1-65534 \(it also takes the next port for TLS\)/);
-    expect(() => baresipAccounts({ ...base, numbers: [] })).toThrow(/at least one number/);
+    expect(() => baresipAccounts({ ...base, numbers: [] })).toThrow(/at least one number to answer to, or a registration/);
     expect(() => baresipAccounts({ ...base, numbers: ["+1 555"] })).toThrow(/"\+1 555" is not a number/);
     expect(() => baresipAccounts({ ...base, numbers: ["x>;answermode=auto"] })).toThrow(/is not a number/);
     expect(() => baresipConfig({ ...base, toneHz: 0 })).toThrow(/20-20000 Hz/);
@@ -242,6 +279,50 @@ describe("baresip 1.0.0 on loopback", { timeout: 60_000 }, () => {
     expect(ended.final!.packetsReceived).toBeGreaterThan(25);
     expect((await finalCounts(callee)).packetsReceived).toBeGreaterThan(25);
     expect(await caller.stats()).toBeUndefined();
+  });
+
+  /** baresip registered as carol@example.com through SIPp playing the registrar (scenarios/registrar.xml). */
+  const registered = async (password: string): Promise<{ phone: Baresip; run: Sipp; dir: string; lines: string[] }> => {
+    const port = await freeUdpPort();
+    const run = runSipp(["-sf", join(import.meta.dirname, "scenarios", "registrar.xml"), "-m", "1", "-p", String(port)]);
+    runs.push(run);
+    await waitListening(port, "udp", run);
+    const dir = mkdtempSync(join(tmpdir(), "sipedge-baresip-"));
+    dirs.push(dir);
+    const lines: string[] = [];
+    const registration = { aor: "carol@example.com", password, outboundProxy: { host: HOST, port }, regintS: 300 };
+    const phone = await startBaresip({ host: HOST, sipPort: await freeBaresipPort(), answerMode: "auto", dir, log: (l) => lines.push(l), registration });
+    phones.push(phone);
+    return { phone, run, dir, lines };
+  };
+
+  it("registers through its outbound proxy (401, then 200), and unregisters when it quits; the password stays in a private file", async () => {
+    const { phone, run, dir, lines } = await registered("pw-0123abcd");
+    expect(phone.sipUri).toBe("sip:carol@example.com");
+    expect(statSync(join(dir, "accounts")).mode & 0o777).toBe(0o600);
+    expect(await phone.waitForRegistration()).toEqual({ state: "registered", detail: "200 OK", bindings: 1 });
+    expect(phone.registration()?.state).toBe("registered");
+    await phone.stop();
+    expect(phone.registration()).toEqual({ state: "unregistered", detail: "200 OK" });
+    // SIPp saw the whole dialogue: REGISTER, its answer to the challenge, the un-REGISTER, its answer.
+    expect(await run.exited, run.errors()).toBe(0);
+    const got = run.messages().filter((m) => m.direction === "received").map((m) => m.text);
+    expect(got.length).toBe(4);
+    expect(got[0]).toMatch(/^REGISTER sip:example\.com SIP\/2\.0\r\n/);
+    expect(got[0]).toMatch(new RegExp(`^Route: <sip:127\\.0\\.0\\.1:\\d+;lr>\r$`, "m"));
+    expect(got[0]).toMatch(new RegExp(`^Contact: <sip:carol-[^@]+@127\\.0\\.0\\.1:${phone.sip.port}>;expires=300\r$`, "m"));
+    expect(got[1]).toMatch(/^Authorization: Digest username="carol"/m);
+    expect(got[3]).toMatch(/^Contact: <[^>]+>;expires=0\r$/m);
+    // Its output (with the SIP trace a registration turns on) has digests, never the password.
+    expect(lines.some((l) => l.startsWith("Authorization: Digest"))).toBe(true);
+    expect(lines.filter((l) => l.includes("pw-0123abcd"))).toEqual([]);
+  });
+
+  it("a registrar's refusal fails the wait at once, with the registrar's reason", async () => {
+    const { phone, run } = await registered("not-the-password");
+    await expect(phone.waitForRegistration()).rejects.toThrow(/registration of carol@example\.com failed: 403 Forbidden - Wrong password$/);
+    expect(phone.registration()).toEqual({ state: "failed", detail: "403 Forbidden - Wrong password" });
+    expect(await run.exited, run.errors()).toBe(0);
   });
 
   it("says clearly what it cannot do: a bad URI, no call, a port in use, a call refused", async () => {
