@@ -137,6 +137,9 @@ describe("a legacy phone (baresip) registered through the egress, and a browser 
     const rows = await eventually(() => registrationsOf(stack, carol!.aor), (r) => r.length === 1, 10_000, "the phone's binding");
     expect(rows[0], logs).toMatchObject({ contact, outbound: false });
     expect(rows[0]!.flow_id).toMatch(/^p/);
+    // Live while registered (no socket of its own), through our egress, with the egress's Path (RFC 3327).
+    expect(rows[0], logs).toMatchObject({ flow_connected: true, egress: ID });
+    expect((rows[0] as { path?: string[] }).path, logs).toEqual([expect.stringMatching(/^<sip:ph1\.[^@]+@127\.0\.0\.1:\d+;transport=udp;lr>$/)]);
     expect(rows[0]!.expires_in).toBeGreaterThan(0);
     expect(rows[0]!.expires_in).toBeLessThanOrEqual(300);
     expect((rows[0] as { user_agent?: string }).user_agent).toMatch(/^baresip/);

@@ -16,6 +16,8 @@ export interface Registration {
   reg_id?: number;
   flow_id: string;
   flow_connected: boolean;
+  /** A legacy phone's binding: the egress it registered through. */
+  egress?: string;
   outbound: boolean;
   expires_in: number;
   expires_at: string;

@@ -65,7 +65,7 @@ function subscriberLine(s: Subscriber): string {
 
 function registrationLine(r: Registration): string {
   const device = r.instance !== undefined ? ` instance ${r.instance} reg-id ${r.reg_id ?? "-"}` : "";
-  return `${r.contact}\texpires in ${r.expires_in}s\tflow ${r.flow_id}${r.flow_connected ? "" : " (closed)"}${device}${r.user_agent !== undefined ? `\t${r.user_agent}` : ""}`;
+  return `${r.contact}\texpires in ${r.expires_in}s\t${r.egress !== undefined ? `legacy phone via egress ${r.egress}` : `flow ${r.flow_id}${r.flow_connected ? "" : " (closed)"}`}${device}${r.user_agent !== undefined ? `\t${r.user_agent}` : ""}`;
 }
 
 /** `sipedge user …` and `sipedge registrations …`; returns the exit code. */

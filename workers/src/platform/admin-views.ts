@@ -1,4 +1,5 @@
 import type { DialogSummary } from "../proxy/index.ts";
+import { parsePathFlow } from "../proxy/path-flow.ts";
 import type { Binding } from "../registrar/binding.ts";
 import type { Flow } from "./flow.ts";
 import type { ClientLocation } from "./flow-headers.ts";
@@ -9,7 +10,11 @@ export interface RegistrationView {
   instance?: string;
   reg_id?: number;
   flow_id: string;
+  /** Its WebSocket is open, or (a legacy phone's binding) it is registered through an egress. */
   flow_connected: boolean;
+  /** A legacy phone's binding: the egress it registered through, and the Path it gave (RFC 3327). */
+  egress?: string;
+  path?: string[];
   outbound: boolean;
   expires_in: number;
   expires_at: string;
@@ -38,12 +43,15 @@ export interface DialogView {
 }
 
 export function registrationView(b: Binding, now: number, flow: Flow | undefined): RegistrationView {
+  const phone = parsePathFlow(b.flowId);
   return {
     contact: b.uri,
     ...(b.instance !== undefined ? { instance: b.instance } : {}),
     ...(b.regId !== undefined ? { reg_id: b.regId } : {}),
     flow_id: b.flowId,
-    flow_connected: flow !== undefined,
+    flow_connected: flow !== undefined || phone !== undefined,
+    ...(phone !== undefined ? { egress: phone.linkId } : {}),
+    ...(b.path.length > 0 ? { path: b.path } : {}),
     outbound: b.outbound,
     expires_in: Math.max(0, Math.round((b.expiresAt - now) / 1000)),
     expires_at: new Date(b.expiresAt).toISOString(),
