@@ -4,11 +4,11 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Baresip, freeBaresipPort, type RtpCounts, startBaresip } from "../../packages/sipedge/src/stack/baresip.ts";
-import { DEMO_LEGACY_PHONE, startDemoLegacyPhone } from "../../packages/sipedge/src/stack/demo-legacy-phone.ts";
+import { DEMO_DESK_USER, DEMO_LEGACY_PHONE, provisionDemoLegacyPhone, startDemoLegacyPhone } from "../../packages/sipedge/src/stack/demo-legacy-phone.ts";
 import { dynamoClientFor } from "../../packages/sipedge/src/stack/dynalite.ts";
 import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
 import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
-import { adminFetch, eventually } from "../harness/admin.ts";
+import { adminFetch, eventually, registrationsOf } from "../harness/admin.ts";
 import { launchChromium } from "../harness/chromium.ts";
 import { SoftphonePages, stateOf, statsOf, waitForAudio, waitForState, type Phone } from "../harness/softphone.ts";
 import "../harness/stack-info.ts";
@@ -42,6 +42,7 @@ describe("a legacy phone (baresip) behind the egress and a browser (Chromium), b
   let egress: EgressProcess | undefined;
   let phone: Baresip | undefined;
   let demoPhone: Baresip | undefined;
+  let demoDesk: Baresip | undefined;
   let browser: Browser | undefined;
   let egressPort = 0;
   const pages = new SoftphonePages(() => browser!, stack.edgeUrl);
@@ -90,6 +91,8 @@ describe("a legacy phone (baresip) behind the egress and a browser (Chromium), b
       edgeUrl: stack.edgeUrl,
       dynamoEndpoint: stack.dynamoEndpoint,
       secret: stack.secrets.EGRESS_SECRET,
+      // npm start's demo phone registers carol through it (the last test).
+      phoneDomains: [stack.domain],
       log: (line) => egressLog.write(line + "\n"),
     });
     browser = await launchChromium();
@@ -99,13 +102,16 @@ describe("a legacy phone (baresip) behind the egress and a browser (Chromium), b
 
   afterAll(async () => {
     await browser?.close();
-    await egress?.stop();
+    // The phones first: the demo phone unregisters through the egress.
     await phone?.stop();
     await demoPhone?.stop();
+    await demoDesk?.stop();
+    await egress?.stop();
     await adminFetch(stack, "DELETE", `/v1/trunks/${TRUNK}`);
     await adminFetch(stack, "DELETE", `/v1/dids/${encodeURIComponent(DID)}`);
     await adminFetch(stack, "DELETE", `/v1/trunks/${DEMO_LEGACY_PHONE.trunk}`);
     await adminFetch(stack, "DELETE", `/v1/dids/${encodeURIComponent(DEMO_LEGACY_PHONE.did)}`);
+    await adminFetch(stack, "DELETE", `/v1/subscribers/${DEMO_DESK_USER}@${stack.domain}`);
     await adminFetch(stack, "PATCH", `/v1/subscribers/${alice.aor}/call-out`, { can_call_out: null, allowed_prefixes: null, max_calls_per_minute: null });
     rmSync(dir, { recursive: true, force: true });
     egressLog.end();
@@ -203,17 +209,24 @@ describe("a legacy phone (baresip) behind the egress and a browser (Chromium), b
     // As on a fresh `npm start`: alice has no call-out permission of her own (the per-minute limit is raised:
     // earlier files' calls of the last minute count against her).
     await adminFetch(stack, "PATCH", `/v1/subscribers/${alice.aor}/call-out`, { can_call_out: null, allowed_prefixes: null, max_calls_per_minute: 1000 });
-    const demo = await startDemoLegacyPhone({
+    const demoOptions = {
       host: "127.0.0.1",
-      sipPort: await freeBaresipPort(),
+      sipPort: await freeBaresipPort("127.0.0.1", 2), // the gateway and the desk phone
       egressId: ID,
       dynamo: { client: dynamoClientFor(stack.dynamoEndpoint), endpoint: stack.dynamoEndpoint },
       users: [alice, bob],
-      dir: join(dir, "demo"),
-      log: (line) => baresipLog.write(`[demo] ${line}\n`),
-    });
+      domain: stack.domain,
+      deskPassword: `desk-${suffix}`,
+    };
+    await provisionDemoLegacyPhone(demoOptions);
+    const demo = await startDemoLegacyPhone({ ...demoOptions, egressSip: egress!.sip, dir: join(dir, "demo"), log: (line) => baresipLog.write(`[demo] ${line}\n`) });
     demoPhone = demo.phone;
+    demoDesk = demo.desk;
     expect(demo.banner.join("\n")).toContain(`dial ${DEMO_LEGACY_PHONE.number}`);
+    expect(demo.banner.join("\n")).toContain(`dial ${DEMO_DESK_USER} on the softphone`);
+    // carol's desk phone, registered through the egress.
+    const desk = `${DEMO_DESK_USER}@${stack.domain}`;
+    expect(await registrationsOf(stack, desk)).toMatchObject([{ egress: ID, flow_connected: true }]);
     const trunk = await adminFetch(stack, "GET", `/v1/trunks/${DEMO_LEGACY_PHONE.trunk}`);
     expect(trunk.json).toMatchObject({ egress: ID, prefixes: [DEMO_LEGACY_PHONE.number], gateways: [{ host: "127.0.0.1", port: demoPhone.sip.port, transport: "udp" }] });
     expect((await adminFetch(stack, "GET", `/v1/dids/${encodeURIComponent(DEMO_LEGACY_PHONE.did)}`)).json).toMatchObject({ aor: bob.aor });

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { freeBaresipPort } from "../../packages/sipedge/src/stack/baresip.ts";
 import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -60,7 +61,7 @@ describe("npm start", () => {
   it("starts the stack, refuses a second copy on the same ports, stops on Ctrl-C, and starts again with the same state", async () => {
     const ports = {
       edge: await freeTcpPort(), dynamo: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(),
-      egressSip: await freeTcpPort(), egressHttp: await freeTcpPort(), phone: await freeTcpPort(),
+      egressSip: await freeTcpPort(), egressHttp: await freeTcpPort(), phone: await freeBaresipPort("127.0.0.1", 2),
     };
     const args = [
       "--edge-port", String(ports.edge), "--dynamo-port", String(ports.dynamo), "--ng-port", String(ports.ng), "--agent-port", String(ports.agent),
@@ -72,6 +73,8 @@ describe("npm start", () => {
     started.push(first);
     await waitForOutput(first, "ready — Ctrl-C stops everything");
     const passwords = [...first.output().matchAll(/demo user +(\S+) +password (\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
+    // The demo desk phone registered through the egress before "ready" (it waits for the registrar's 200).
+    expect(first.output()).toMatch(/desk phone \(baresip\) at sip:127\.0\.0\.1:\d+, carol@example\.com registered through egress "local"/);
     expect(passwords).toHaveLength(2);
     const health = await fetch(`http://127.0.0.1:${ports.edge}/healthz`);
     expect(health.status).toBe(200);
@@ -92,6 +95,7 @@ describe("npm start", () => {
     await assertTcpPortFree("dynalite", "127.0.0.1", ports.dynamo, "-");
     await assertTcpPortFree("egress", "127.0.0.1", ports.egressHttp, "-");
     await assertTcpPortFree("legacy phone", "127.0.0.1", ports.phone, "-");
+    await assertTcpPortFree("desk phone", "127.0.0.1", ports.phone + 2, "-");
 
     const third = npmStart(args);
     started.push(third);

@@ -33,7 +33,7 @@ start options:
   --rtp-ports A-B   rtpengine media port range (default 30000-30999)
   --egress-sip-port N   the egress proxy's SIP port, UDP and TCP (default 5060)
   --egress-http-port N  the egress proxy's /healthz and /metrics (default 8791)
-  --legacy-phone-port N the demo legacy phone (baresip) SIP port; TLS takes the next one (default 5070)
+  --legacy-phone-port N the demo legacy phones (baresip) SIP port: the trunk gateway; carol's desk phone takes N+2; each takes the next for TLS (default 5070)
   --state-dir DIR   where local state lives (default .state/)
   --domain NAME     SIP domain served (default example.com)
 

@@ -335,18 +335,20 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
   };
 }
 
-/** A SIP port baresip can take now: UDP and TCP free on it, and TCP on the next one (its TLS). */
-export async function freeBaresipPort(host = "127.0.0.1"): Promise<number> {
+/** A SIP port baresip can take now: UDP and TCP free on it, and TCP on the next one (its TLS); for `phones` baresips on consecutive pairs. */
+export async function freeBaresipPort(host = "127.0.0.1", phones = 1): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
     const port = await freeUdpPort(host);
-    if (port >= 65535) continue;
-    const free = await Promise.all([assertTcpPortFree("", host, port, ""), assertTcpPortFree("", host, port + 1, "")]).then(
+    if (port + 2 * phones > 65535) continue;
+    // Each phone takes its SIP port (UDP, TCP) and the next (TLS); `phones` of them side by side (npm start's demo: 2).
+    const wanted = Array.from({ length: 2 * phones }, (_, i) => port + i);
+    const free = await Promise.all([...wanted.map((p) => assertTcpPortFree("", host, p, "")), ...wanted.filter((p) => (p - port) % 2 === 0).map((p) => assertUdpPortFree("", host, p, ""))]).then(
       () => true,
       () => false,
     );
     if (free) return port;
   }
-  throw new StackError(`no free SIP port pair for baresip on ${host} after 50 tries`);
+  throw new StackError(`no free SIP ports for ${phones} baresip(s) on ${host} after 50 tries`);
 }
 
 function noop(): void {}

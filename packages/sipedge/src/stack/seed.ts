@@ -32,8 +32,13 @@ export function loadOrCreate<T>(file: string, make: () => T): T {
   return value;
 }
 
+/** A demo password: 12 base64url characters (letters, digits, `-`, `_`: a legacy phone's config file takes them as they are). */
+export function demoPassword(): string {
+  return token().slice(0, 12);
+}
+
 export function demoUsers(domain: string): DemoUser[] {
-  return ["alice", "bob"].map((user) => ({ aor: `${user}@${domain}`, password: token().slice(0, 12) }));
+  return ["alice", "bob"].map((user) => ({ aor: `${user}@${domain}`, password: demoPassword() }));
 }
 
 /** Puts the demo subscribers into the directory (overwriting, so their passwords match the file). */

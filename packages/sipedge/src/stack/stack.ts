@@ -5,7 +5,7 @@ import { createTables, LOCAL_AWS, startDynalite, type Dynalite } from "./dynalit
 import { LOCAL_CF, startEdge, type Edge } from "./edge.ts";
 import type { Log } from "./log.ts";
 import { assertTcpPortFree, assertUdpPortFree } from "./ports.ts";
-import { startDemoLegacyPhone, type DemoLegacyPhone } from "./demo-legacy-phone.ts";
+import { provisionDemoLegacyPhone, startDemoLegacyPhone, type DemoLegacyPhone } from "./demo-legacy-phone.ts";
 import { startEgress } from "./egress.ts";
 import { startMediaAgent } from "./media-agent.ts";
 import { startRtpengine, type Rtpengine } from "./rtpengine.ts";
@@ -14,7 +14,7 @@ import { startRtpengine, type Rtpengine } from "./rtpengine.ts";
 export const LOCAL_MEDIA_REGION = "local";
 /** The id of the local egress proxy (its EgressLink, the `egress` of local trunks). */
 export const LOCAL_EGRESS_ID = "local";
-import { seedSubscribers, type DemoUser, type LocalSecrets } from "./seed.ts";
+import { demoPassword, loadOrCreate, seedSubscribers, type DemoUser, type LocalSecrets } from "./seed.ts";
 
 export interface StackPorts {
   edge: number;
@@ -169,21 +169,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     edge = await startEdge(edgeOptions);
 
-    // The demo trunk goes into the directory before the egress reads it.
-    let legacyPhone: DemoLegacyPhone | undefined;
-    if (ports.legacyPhone !== undefined) {
-      legacyPhone = await startDemoLegacyPhone({
-        host,
-        sipPort: ports.legacyPhone,
-        egressId: LOCAL_EGRESS_ID,
-        dynamo: { client: dynalite.client, endpoint: dynalite.endpoint },
-        users: opts.users,
-        dir: join(opts.stateDir, "legacy-phone"),
-        log: opts.logFor("legacy-phone"),
-        portOption: "--legacy-phone-port",
-      });
-      started.push(legacyPhone.phone.process);
-    }
+    // The demo trunk goes into the directory before the egress reads it; the phone starts after the egress (it registers through it).
+    const desk = ports.legacyPhone === undefined ? undefined : loadOrCreate(join(opts.stateDir, `demo-desk-phone-${opts.domain}.json`), () => ({ password: demoPassword() }));
+    const demo = { host, egressId: LOCAL_EGRESS_ID, dynamo: { client: dynalite.client, endpoint: dynalite.endpoint }, users: opts.users, domain: opts.domain, deskPassword: desk?.password ?? "" };
+    if (ports.legacyPhone !== undefined) await provisionDemoLegacyPhone({ ...demo, sipPort: ports.legacyPhone });
     const egress = await startEgress({
       id: LOCAL_EGRESS_ID,
       host,
@@ -197,6 +186,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log: opts.logFor("egress"),
     });
     started.push(egress.process);
+    let legacyPhone: DemoLegacyPhone | undefined;
+    if (ports.legacyPhone !== undefined) {
+      legacyPhone = await startDemoLegacyPhone({
+        ...demo,
+        sipPort: ports.legacyPhone,
+        egressSip: egress.sip,
+        dir: join(opts.stateDir, "legacy-phone"),
+        log: opts.logFor("legacy-phone"),
+        portOption: "--legacy-phone-port",
+      });
+      started.push(legacyPhone.phone.process, legacyPhone.desk.process);
+    }
 
     const stack: Stack = {
       edgeUrl: edge.url,
