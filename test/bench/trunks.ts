@@ -3,7 +3,7 @@
 // (media-node/egress) and the whole local stack (workerd, dynalite,
 // rtpengine + agent), as startStack runs it. Not a test: it reports.
 //
-//   npx tsx test/bench/trunks.ts [--concurrency 1,8,32] [--time 5000] [--direction outbound,inbound] [--storage shm|tmp]
+//   npx tsx test/bench/trunks.ts [--concurrency 1,8,32] [--time 5000] [--direction outbound,inbound,phone] [--storage shm|tmp]
 //   npm run bench -- trunks
 //
 // outbound: a registered user (allowed to call out, high limits) calls a
@@ -15,6 +15,13 @@
 //   each assigned to a registered user whose client answers 200 at once with
 //   Chromium's answer; the UAC ACKs and sends its BYE at once, the user
 //   answers 200. Setup and BYE times are SIPp's own (-trace_rtt).
+// phone: SIPp on UDP at both ends (issue 5's benchmark): the same UAC calls
+//   DIDs of subscribers registered as legacy phones through the egress
+//   (scenarios/phones-register.xml: REGISTER, 401, digest, 200, all from one
+//   address and port), where one SIPp UAS answers them all
+//   (trunks-carrier-uas.xml): UAC → egress → EgressLink DO → user DO →
+//   EgressLink DO → egress → UAS and back. No media is anchored (RTP
+//   between SIP peers goes end to end, workers/src/media/call-media.ts).
 //
 // Per level: calls/s (wall), setup p50/p99, and CPU ms per call (utime +
 // stime of each process tree, /proc) of workerd, the egress, rtpengine, the
@@ -43,20 +50,20 @@ import { arg } from "./support/bench-args.ts";
 
 // ---- options ------------------------------------------------------------------
 
-type Direction = "outbound" | "inbound";
+type Direction = "outbound" | "inbound" | "phone";
 const LEVELS = (arg("concurrency") ?? "1,8,32").split(",").map(Number);
 const TIME_MS = Number(arg("time") ?? 5000);
-const DIRECTIONS = (arg("direction") ?? "outbound,inbound").split(",") as Direction[];
+const DIRECTIONS = (arg("direction") ?? "outbound,inbound,phone").split(",") as Direction[];
 // DO storage on tmpfs, as in edge.ts: on a shared disk workerd's commits measure the disk.
 const STORAGE = arg("storage") ?? (existsSync("/dev/shm") ? "shm" : "tmp");
 if (
   LEVELS.some((c) => !Number.isInteger(c) || c < 1 || c > 200) ||
   !(TIME_MS > 0) ||
   DIRECTIONS.length === 0 ||
-  DIRECTIONS.some((d) => d !== "outbound" && d !== "inbound") ||
+  DIRECTIONS.some((d) => d !== "outbound" && d !== "inbound" && d !== "phone") ||
   !["tmp", "shm"].includes(STORAGE)
 ) {
-  console.error("usage: npx tsx test/bench/trunks.ts [--concurrency 1,8,32 (1-200 each)] [--time 5000] [--direction outbound,inbound] [--storage shm|tmp]");
+  console.error("usage: npx tsx test/bench/trunks.ts [--concurrency 1,8,32 (1-200 each)] [--time 5000] [--direction outbound,inbound,phone] [--storage shm|tmp]");
   process.exit(2);
 }
 
@@ -72,6 +79,8 @@ const SCENARIOS = join(import.meta.dirname, "scenarios");
 const numberOf = (w: number): string => `+1555030${String(w).padStart(4, "0")}`;
 /** The DID of inbound user `i`. */
 const didOf = (i: number): string => `+1555020${String(i).padStart(4, "0")}`;
+/** The DID of legacy phone `i` ("phone" runs). */
+const phoneDidOf = (i: number): string => `+1555040${String(i).padStart(4, "0")}`;
 
 // ---- CPU of the stack's processes -------------------------------------------------
 
@@ -95,11 +104,11 @@ function stackPids(): Record<Exclude<Component, "clients" | "sipp">, number[]> {
 }
 
 /**
- * CPU ms so far of every component. SIPp: the carrier UAS (running) plus
- * the UAC runs that have exited (cutime). Clients: this process, which runs
- * the WebSocket users.
+ * CPU ms so far of every component. SIPp: the runs still running (the
+ * carrier UAS, the phones' UAS) plus those that have exited (cutime).
+ * Clients: this process, which runs the WebSocket users.
  */
-function cpuNow(pids: ReturnType<typeof stackPids>, uasPid: number): Cpu {
+function cpuNow(pids: ReturnType<typeof stackPids>): Cpu {
   const tree = (list: number[]): number => list.reduce((sum, pid) => sum + processTreeCpuMs(pid), 0);
   const own = process.cpuUsage();
   return {
@@ -109,7 +118,7 @@ function cpuNow(pids: ReturnType<typeof stackPids>, uasPid: number): Cpu {
     agent: tree(pids.agent),
     dynalite: tree(pids.dynalite),
     clients: (own.user + own.system) / 1000,
-    sipp: processTreeCpuMs(uasPid) + exitedChildrenCpuMs(),
+    sipp: [...sippRuns].reduce((sum, r) => sum + processTreeCpuMs(r.process.pid!), 0) + exitedChildrenCpuMs(),
   };
 }
 
@@ -289,7 +298,7 @@ async function outbound(b: Bench, phones: SipPhone[]): Promise<Result> {
   const byes: number[] = [];
   let errors = 0;
   const retrans0 = await egressCounter(b.stack, "sipedge_egress_retransmissions_total");
-  const cpu0 = cpuNow(b.pids, b.uas.process.pid!);
+  const cpu0 = cpuNow(b.pids);
   const t0 = performance.now();
   const until = t0 + TIME_MS;
   await Promise.all(
@@ -310,15 +319,18 @@ async function outbound(b: Bench, phones: SipPhone[]): Promise<Result> {
     }),
   );
   const wallMs = performance.now() - t0;
-  const cpu = cpuSince(cpu0, cpuNow(b.pids, b.uas.process.pid!));
+  const cpu = cpuSince(cpu0, cpuNow(b.pids));
   const retransmissions = (await egressCounter(b.stack, "sipedge_egress_retransmissions_total")) - retrans0;
   return { direction: "outbound", concurrency: c, calls: setups.length, wallMs, setups, byes, cpu, retransmissions, errors };
 }
 
-/** A SIPp UAC keeping `c` calls in flight to the DIDs for TIME_MS (or `calls` calls, for the warm-up); SIGUSR1 lets its calls finish. */
-async function inbound(b: Bench, c: number, didFile: string, calls?: number): Promise<Result> {
+/**
+ * A SIPp UAC keeping `c` calls in flight to the DIDs for TIME_MS (or `calls` calls, for the warm-up); SIGUSR1 lets its calls finish.
+ * "phone": the DIDs are the legacy phones' (their SIPp UAS answers).
+ */
+async function inbound(b: Bench, c: number, didFile: string, calls?: number, direction: "inbound" | "phone" = "inbound"): Promise<Result> {
   const retrans0 = await egressCounter(b.stack, "sipedge_egress_retransmissions_total");
-  const cpu0 = cpuNow(b.pids, b.uas.process.pid!);
+  const cpu0 = cpuNow(b.pids);
   const t0 = performance.now();
   const uac = runSipp([
     `${b.stack.egress.sip.host}:${b.stack.egress.sip.port}`,
@@ -342,18 +354,53 @@ async function inbound(b: Bench, c: number, didFile: string, calls?: number): Pr
     clearTimeout(timer);
     if (code === "late") throw new Error("SIPp (UAC) did not finish its calls within 20 s of being told to stop");
     const wallMs = performance.now() - t0;
-    const cpu = cpuSince(cpu0, cpuNow(b.pids, b.uas.process.pid!));
+    const cpu = cpuSince(cpu0, cpuNow(b.pids));
     const stats = sippStats(join(uac.dir, "stats.csv"));
     const rtt = sippResponseTimes(uac.dir);
     const ok = Number(stats["SuccessfulCall(C)"] ?? NaN);
     const failed = Number(stats["FailedCall(C)"] ?? NaN);
     if (!Number.isFinite(ok)) throw new Error(`SIPp (UAC, exit ${code}) left no statistics; its errors: ${sippErrors(uac)}`);
-    if (failed > 0) console.error(`    inbound: SIPp counted ${failed} failed calls (exit ${code}); its last errors: ${sippErrors(uac)}`);
+    if (failed > 0) console.error(`    ${direction}: SIPp counted ${failed} failed calls (exit ${code}); its last errors: ${sippErrors(uac)}`);
     const retransmissions = (await egressCounter(b.stack, "sipedge_egress_retransmissions_total")) - retrans0;
-    return { direction: "inbound", concurrency: c, calls: ok, wallMs, setups: rtt.get("1") ?? [], byes: rtt.get("2") ?? [], cpu, retransmissions, errors: Number.isFinite(failed) ? failed : 0 };
+    return { direction, concurrency: c, calls: ok, wallMs, setups: rtt.get("1") ?? [], byes: rtt.get("2") ?? [], cpu, retransmissions, errors: Number.isFinite(failed) ? failed : 0 };
   } finally {
     await uac.stop();
   }
+}
+
+/**
+ * The "phone" callees (issue 5): each registers through the egress as a
+ * legacy phone (scenarios/phones-register.xml: digest, MD5), all from one
+ * SIPp address and port; then one SIPp UAS answers all their calls on that
+ * same port (SIPp cannot register and then take calls of other Call-IDs in
+ * one run). Resolves with the UAS, listening.
+ */
+async function legacyPhones(stack: Stack, users: DemoUser[], dir: string): Promise<SippRun> {
+  const port = await freeUdpPort();
+  const usersFile = join(dir, "phones.csv");
+  // SIPp 3.6 expands no field inside [authentication ...] in a scenario, but does expand that keyword in an injection field.
+  const line = (u: DemoUser): string => {
+    const user = u.aor.slice(0, u.aor.indexOf("@"));
+    return `${user};[authentication username=${user} password=${u.password}];`;
+  };
+  writeFileSync(usersFile, ["SEQUENTIAL", ...users.map(line)].join("\n") + "\n");
+  const register = runSipp([
+    `${stack.egress.sip.host}:${stack.egress.sip.port}`,
+    "-sf", join(SCENARIOS, "phones-register.xml"),
+    "-inf", usersFile,
+    "-key", "domain", DOMAIN,
+    "-m", String(users.length),
+    "-r", "50",
+    "-p", String(port),
+    "-timeout", "30s",
+  ]);
+  const code = await register.exited;
+  const errors = sippErrors(register);
+  await register.stop();
+  if (code !== 0) throw new Error(`the legacy phones did not all register through the egress (SIPp exit ${code}): ${errors}`);
+  const uas = runSipp(["-sf", join(SCENARIOS, "trunks-carrier-uas.xml"), "-p", String(port), "-trace_stat", "-stf", "stats.csv", "-fd", "1"]);
+  await waitListening(port, "udp", uas);
+  return uas;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -373,6 +420,8 @@ async function main(): Promise<void> {
   const callerCount = 1 + LEVELS.reduce((a, b) => a + b, 0);
   const callers: DemoUser[] = Array.from({ length: callerCount }, (_, i) => ({ aor: `caller${i}@${DOMAIN}`, password: `caller-password-${i}` }));
   const callees: DemoUser[] = Array.from({ length: maxLevel }, (_, i) => ({ aor: `callee${i}@${DOMAIN}`, password: `callee-password-${i}` }));
+  // "phone": subscribers whose only device is a legacy phone (SIPp) registered through the egress, one per DID.
+  const phoneUsers: DemoUser[] = DIRECTIONS.includes("phone") ? Array.from({ length: maxLevel }, (_, i) => ({ aor: `phone${i}@${DOMAIN}`, password: `phone-password-${i}` })) : [];
   const secrets = newSecrets();
   // A block of media ports below the kernel's ephemeral range, chosen at random so two runs (or a test suite) rarely share one.
   const rtpMin = 20_000 + 1_000 * Math.floor(Math.random() * 10);
@@ -410,7 +459,7 @@ async function main(): Promise<void> {
       persistDirectory: false,
       domain: DOMAIN,
       secrets,
-      users: [...callers, ...callees],
+      users: [...callers, ...callees, ...phoneUsers],
       logFor: () => quiet,
     });
     const info: StackInfo = {
@@ -420,7 +469,7 @@ async function main(): Promise<void> {
       mediaAgentUrl: stack.mediaAgentUrl,
       rtpPorts: rtp,
       domain: DOMAIN,
-      users: [...callers, ...callees],
+      users: [...callers, ...callees, ...phoneUsers],
       secrets,
       logDir: dir,
     };
@@ -444,6 +493,10 @@ async function main(): Promise<void> {
     for (const [i, u] of callees.entries()) await admin("PUT", `/v1/dids/${encodeURIComponent(didOf(i))}`, { aor: u.aor });
     const didFile = join(dir, "dids.csv");
     writeFileSync(didFile, ["SEQUENTIAL", ...callees.map((_, i) => `${didOf(i)};`)].join("\n") + "\n");
+    for (const [i, u] of phoneUsers.entries()) await admin("PUT", `/v1/dids/${encodeURIComponent(phoneDidOf(i))}`, { aor: u.aor });
+    const phoneDidFile = join(dir, "phone-dids.csv");
+    writeFileSync(phoneDidFile, ["SEQUENTIAL", ...phoneUsers.map((_, i) => `${phoneDidOf(i)};`)].join("\n") + "\n");
+    const phoneUas = phoneUsers.length > 0 ? await legacyPhones(stack, phoneUsers, dir) : undefined;
 
     // Every user connects and registers once (DOs created, caches warm); callees answer from now on.
     for (const u of [...callers, ...callees]) phones.push(await SipPhone.open(stack.edgeUrl, u.aor, u.password));
@@ -459,12 +512,13 @@ async function main(): Promise<void> {
     // Warm-up, thrown away: the EgressLink DO, trunk and DID look-ups, rtpengine.
     if (DIRECTIONS.includes("outbound")) for (let i = 0; i < 3; i++) await outboundCall(callerPhones[0]!, numberOf(0)).finally(() => drain(callerPhones[0]!));
     if (DIRECTIONS.includes("inbound")) await inbound(b, 1, didFile, 3);
+    if (phoneUas !== undefined) await inbound(b, 1, phoneDidFile, 3, "phone");
 
     // What the stack burns with no call at all (timers, heartbeats, polling): the floor under every per-call figure.
-    const idle0 = cpuNow(b.pids, uas.process.pid!);
+    const idle0 = cpuNow(b.pids);
     const idleT0 = performance.now();
     await new Promise((r) => setTimeout(r, IDLE_MS));
-    const idle = cpuSince(idle0, cpuNow(b.pids, uas.process.pid!));
+    const idle = cpuSince(idle0, cpuNow(b.pids));
     const idleWall = performance.now() - idleT0;
 
     const results: Result[] = [];
@@ -479,13 +533,19 @@ async function main(): Promise<void> {
         process.stdout.write(`  inbound calls, concurrency ${c}...\n`);
         results.push(await inbound(b, c, didFile));
       }
+      if (phoneUas !== undefined) {
+        process.stdout.write(`  calls to legacy phones, concurrency ${c}...\n`);
+        results.push(await inbound(b, c, phoneDidFile, undefined, "phone"));
+      }
     }
     const uasStats = sippStats(join(uas.dir, "stats.csv"));
+    const phoneStats = phoneUas !== undefined ? sippStats(join(phoneUas.dir, "stats.csv")) : {};
     printTable(results);
     console.log(
       `\ncarrier UAS (SIPp): ${uasStats["SuccessfulCall(C)"] ?? "?"} calls answered, ${uasStats["FailedCall(C)"] ?? "?"} failed` +
         (Number(uasStats["FailedCall(C)"] ?? 0) > 0 ? ` (its last errors: ${sippErrors(uas)})` : "") +
         `; callees answered ${answerers.reduce((s, a) => s + a.answered, 0)} calls and ${answerers.reduce((s, a) => s + a.byes, 0)} BYEs.` +
+        (phoneUas !== undefined ? `\nlegacy phones' UAS (SIPp): ${phoneStats["SuccessfulCall(C)"] ?? "?"} calls answered, ${phoneStats["FailedCall(C)"] ?? "?"} failed` + (Number(phoneStats["FailedCall(C)"] ?? 0) > 0 ? ` (its last errors: ${sippErrors(phoneUas)})` : "") + "." : "") +
         `\nidle (no calls, ${IDLE_MS} ms): ${COMPONENTS.filter((c) => c !== "clients").map((c) => `${c} ${((idle[c] / idleWall) * 100).toFixed(1)}%`).join(", ")} of one core.` +
         `\nload average (1, 5, 15 min): before ${load0.map((l) => l.toFixed(2)).join(" ")}, after ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
     );
@@ -538,7 +598,7 @@ function printTable(results: Result[]): void {
     `\nReference (issue 5): Kamailio here relayed 500 UDP calls/s at about 41% of one core, ~${KAMAILIO_MS_PER_CALL.toFixed(2)} ms CPU per call.` +
       ` "vs Kamailio" is (workerd + egress) CPU per call over that; rtpengine, agent and dynalite are the media and directory work Kamailio's figure leaves out.` +
       `\nCPU shares are of one core over the run's wall time (2 cores here); the load generators (WS clients in this process, SIPp) share the machine with the stack.` +
-      `\nOutbound setup: authenticated INVITE sent → 200 received (WS client); inbound setup and BYE: SIPp's response times (INVITE → 200, BYE → 200).` +
+      `\nOutbound setup: authenticated INVITE sent → 200 received (WS client); inbound and phone setup and BYE: SIPp's response times (INVITE → 200, BYE → 200).` +
       ` retrans: retransmissions the egress sent or absorbed during the run.`,
   );
 }

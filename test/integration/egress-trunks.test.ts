@@ -232,8 +232,8 @@ describe("egress proxy: trunks and DIDs through the edge", { timeout: 120_000 },
   it("early media: the carrier's 183 with plain RTP SDP reaches the browser as a WebRTC SDP, then the 200", async () => {
     const trunk = `carrier-early-${suffix}`;
     const gw = await gatewaySipp("uas-trunk-early-media.xml", 1);
-    await createTrunk(trunk, { gateways: [{ host: "127.0.0.1", port: gw.port, transport: "udp" }], prefixes: ["+1777"] });
-    const call = await phone.call(`+17771230001@${stack.domain};user=phone`, { sdp: CHROMIUM_OFFER });
+    await createTrunk(trunk, { gateways: [{ host: "127.0.0.1", port: gw.port, transport: "udp" }], prefixes: ["+1779"] });
+    const call = await phone.call(`+17791230001@${stack.domain};user=phone`, { sdp: CHROMIUM_OFFER });
     const early = await call.response(183, 15_000);
     // Anchored like the answer (rtpengine's browser side): what a browser can play before the call is answered.
     expect(early.text).toMatch(/m=audio \d+ UDP\/TLS\/RTP\/SAVPF /);

@@ -41,7 +41,7 @@ import { PHONE_HEADER, TRUNK_HEADER, removeEdgeHeaders } from "./edge-headers.ts
 import type { DialogToken, EgressRoutes } from "./egress-routes.ts";
 import { OutboundCall } from "./outbound-call.ts";
 import { Forwarding, relayResponse } from "./response-relay.ts";
-import { grantedExpires, type PhoneKeepAlive } from "./phone-keepalive.ts";
+import { phoneRegistrationExpires, type PhoneKeepAlive } from "./phone-keepalive.ts";
 import { answerTrunkChallenge } from "./trunk-auth.ts";
 import { destinationOf } from "./uri-destination.ts";
 
@@ -308,7 +308,7 @@ export class EgressProxy {
           else this.o.metrics.failures.inc({ trunk, direction: "inbound", status: String(r.status) });
         }
         if (register && r.status >= 200 && r.status < 300) {
-          this.o.phoneKeepAlive?.registered({ transport: phone.transport, host: phone.address, port: phone.port }, grantedExpires(r));
+          this.o.phoneKeepAlive?.registered({ transport: phone.transport, host: phone.address, port: phone.port }, phoneRegistrationExpires(req, r));
         }
         relayResponse(r, serverTx, { logger: this.o.logger });
       },

@@ -152,7 +152,7 @@ export class EgressRoutes {
     if (parts.length !== 3 || !constantTimeEqual(this.phoneMac(parts[1]!), parts[2]!)) return undefined;
     const [transport, address, port] = Buffer.from(parts[1]!, "base64url").toString().split(" ");
     const protocol = asProtocol(transport ?? "");
-    if (protocol === undefined || address === undefined || !/^\d{1,5}$/.test(port ?? "")) return undefined;
+    if (protocol === undefined || address === undefined || !/^\d{1,5}$/.test(port ?? "") || Number(port) > 65535) return undefined;
     return { transport: protocol, host: address, port: Number(port), tcp: false };
   }
 

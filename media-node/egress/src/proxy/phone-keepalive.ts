@@ -1,4 +1,6 @@
+import type { SipRequest, SipResponse } from "sip-parser-ts";
 import type { Destination } from "../transport/protocol.ts";
+import { grantedExpires } from "../trunks/register-request.ts";
 
 /**
  * NAT keep-alive for legacy phones registered through this egress (issue 5;
@@ -68,13 +70,21 @@ export class PhoneKeepAlive {
   }
 }
 
-/** The longest expiry a 2xx to REGISTER grants (RFC 3261 §10.2.4: each Contact's `expires`, else the Expires header). */
-export function grantedExpires(response: { get(name: string): string | undefined; getAll(name: string): string[] }): number {
-  let best = -1;
-  for (const value of response.getAll("Contact")) {
-    for (const m of value.matchAll(/;\s*expires\s*=\s*(\d+)/gi)) best = Math.max(best, Number(m[1]));
+/**
+ * How long a 2xx to a phone's REGISTER keeps that phone registered (RFC 3261
+ * §10.2.4): the `expires` of the phone's own Contact in the 2xx (which lists
+ * every binding of the user), else the Expires header, else what it asked
+ * for; 0 for an unregistration (`*`, or expires 0 asked).
+ */
+export function phoneRegistrationExpires(register: SipRequest, ok: SipResponse): number {
+  try {
+    const contacts = register.contacts;
+    if (contacts === "*" || contacts.length === 0) return 0;
+    const contact = contacts[0]!;
+    const asked = contact.expires ?? register.expires ?? 3600;
+    if (asked === 0) return 0;
+    return grantedExpires(ok, contact.uri.toString(), asked).seconds;
+  } catch {
+    return 0; // a malformed Contact or Expires: not a registration we can keep alive
   }
-  if (best >= 0) return best;
-  const header = Number(response.get("Expires") ?? "0");
-  return Number.isFinite(header) ? header : 0;
 }

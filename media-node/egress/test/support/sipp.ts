@@ -67,16 +67,16 @@ export function runSipp(args: string[], opts: { localIp?: string } = {}): Sipp {
 
 /**
  * SIPp's -trace_msg format: a dashed line with a timestamp, then
- * "UDP message received [N] bytes :" or "message sent (N bytes):", an
+ * "UDP message received [N] bytes :" or "UDP message sent (N bytes):", an
  * empty line, and the message.
  */
 export function parseMessageLog(log: string): SippLogged[] {
   const out: SippLogged[] = [];
-  const re = /(?:^|\n)(?:(UDP|TCP|TLS) message received \[(\d+)\] bytes :|message sent \((\d+) bytes\):)\n\n/g;
+  const re = /(?:^|\n)(?:UDP|TCP|TLS) (?:message received \[(\d+)\] bytes :|message sent \((\d+) bytes\):)\n\n/g;
   for (let m = re.exec(log); m !== null; m = re.exec(log)) {
-    const len = Number(m[2] ?? m[3]);
+    const len = Number(m[1] ?? m[2]);
     const start = m.index + m[0].length;
-    out.push({ direction: m[2] !== undefined ? "received" : "sent", text: log.slice(start, start + len) });
+    out.push({ direction: m[1] !== undefined ? "received" : "sent", text: log.slice(start, start + len) });
   }
   return out;
 }
