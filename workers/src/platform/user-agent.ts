@@ -423,7 +423,7 @@ export class UserAgent extends DurableObject<Env> {
    */
   private async onPhoneMessage(flowId: string, msg: SipRequest | SipResponse): Promise<void> {
     if (msg instanceof SipRequest && (msg.method === "REGISTER" || (msg.method === "OPTIONS" && this.isForDomain(msg)))) {
-      await this.answerLocally(msg, { kind: "path", flow: { id: flowId, connectedAt: 0, location: {} } });
+      await this.answerLocally(msg, phoneSource(flowId, msg));
     } else {
       await this.proxy!.onFlowMessage(flowId, msg);
     }
@@ -460,7 +460,7 @@ export class UserAgent extends DurableObject<Env> {
 
   /** authenticateRequest for a request that came on one of our flows, known by id (the proxy core's ProxyHost.authenticate). */
   async authenticateOnFlow(req: SipRequest, kind: AuthKind, flowId: string): Promise<Authenticated> {
-    if (isPathFlow(flowId)) return this.authenticateRequest(req, kind, { kind: "path", flow: { id: flowId, connectedAt: 0, location: {} } });
+    if (isPathFlow(flowId)) return this.authenticateRequest(req, kind, phoneSource(flowId, req));
     const ws = this.ctx.getWebSockets(flowId)[0];
     const flow = ws === undefined ? undefined : flowOf(ws);
     if (ws === undefined || flow === undefined) throw new SipError(403, "Forbidden - Connection gone", [], "flow-gone");
@@ -611,6 +611,24 @@ function phoneFlowOf(msg: SipRequest | SipResponse, linkId: string): string | un
     return undefined;
   }
   return pathFlowId({ linkId, route });
+}
+
+/**
+ * A legacy phone's flow as a MessageSource, with the address the phone sent
+ * from (its Via below the egress's: `received`, which the egress stamps when
+ * the sent-by differs, RFC 3581; else the sent-by) so failed logins lock that
+ * source out like a browser's IP (auth/login-limiter.ts), whatever port it
+ * moves to.
+ */
+function phoneSource(flowId: string, req: SipRequest): MessageSource {
+  let ip: string | undefined;
+  try {
+    const via = req.vias[1];
+    ip = via === undefined ? undefined : (via.received ?? via.host).replace(/^\[|\]$/g, "");
+  } catch {
+    ip = undefined;
+  }
+  return { kind: "path", flow: { id: flowId, connectedAt: 0, location: {}, ...(ip !== undefined ? { ip } : {}) } };
 }
 
 /** A request with `route` as its first Route (RFC 3327 §5.3: the Path, preloaded). */
