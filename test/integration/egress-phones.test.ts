@@ -1,4 +1,4 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parsePrometheusText, type Sample, sampleValue } from "../../media-node/agent/test/support/prometheus-text.ts";
@@ -18,11 +18,15 @@ import "../harness/stack-info.ts";
 // the egress takes no phones for, and a call without credentials are
 // refused; a browser's call reaches it through the egress anchored for plain
 // RTP, and the BYE completes from either side. The egress keeps its NAT
-// binding open with CRLFCRLF pings.
+// binding open with CRLFCRLF pings. A phone over TCP registers on its own
+// connection and takes its calls on that very connection (RFC 3261 §18.1.1,
+// stream-listener.ts), never on one the egress dials.
 
 const ID = "egress-phones";
 /** The phone's address: a loopback address of its own, so no trunk's allowed sources (127.0.0.1) cover it. */
 const PHONE_IP = "127.0.0.31";
+/** The TCP phone's: another, so the kernel's TCP table shows its connections alone. */
+const TCP_PHONE_IP = "127.0.0.33";
 const suffix = Math.random().toString(36).slice(2, 8);
 
 describe("legacy phones (SIPp) register and take calls through the egress", { timeout: 120_000 }, () => {
@@ -36,6 +40,7 @@ describe("legacy phones (SIPp) register and take calls through the egress", { ti
   let phonePort = 0;
   let egress: EgressProcess | undefined;
   let phone: { aor: string; password: string; user: string };
+  let tcpPhone: { aor: string; password: string; user: string } | undefined;
   let browser: SipPhone | undefined;
   /** The Path the egress put on the phone's REGISTER, as the 200 echoed it. */
   let path = "";
@@ -64,6 +69,27 @@ describe("legacy phones (SIPp) register and take calls through the egress", { ti
   /** The phone's binding as the admin API shows it (workers/src/platform/admin-views.ts RegistrationView has more fields than RegistrationRow). */
   type Binding = RegistrationRow & { call_id: string; cseq: number; user_agent?: string };
   const phoneBinding = async (): Promise<Binding | undefined> => (await registrationsOf(stack, phone.aor)).find((r) => r.contact.includes(`@${PHONE_IP}:${phonePort}`)) as Binding | undefined;
+
+  /**
+   * The established TCP connections with an end at `host:port`, each seen from
+   * both ends ("local > remote"), from the kernel's table (/proc/net/tcp):
+   * what really connects the phone, whatever either side logs.
+   */
+  const tcpConnectionsAt = (host: string, port: number): string[] => {
+    const endpoint = (hex: string): string => {
+      const [ip, p] = hex.split(":") as [string, string];
+      return `${[6, 4, 2, 0].map((i) => parseInt(ip.slice(i, i + 2), 16)).join(".")}:${parseInt(p, 16)}`;
+    };
+    const at = `${host}:${port}`;
+    return readFileSync("/proc/net/tcp", "latin1")
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((cols) => cols[3] === "01") // TCP_ESTABLISHED
+      .map((cols) => `${endpoint(cols[1]!)} > ${endpoint(cols[2]!)}`)
+      .filter((c) => c.startsWith(`${at} `) || c.endsWith(` ${at}`))
+      .sort();
+  };
 
   /** Every challenge offers MD5 and nothing else (the DO's LEGACY_PHONE_ALGORITHMS). */
   const expectMd5Only = (challenges: string[]): void => {
@@ -105,7 +131,7 @@ describe("legacy phones (SIPp) register and take calls through the egress", { ti
     await browser?.close();
     await egress?.stop();
     for (const id of trunks) await adminFetch(stack, "DELETE", `/v1/trunks/${id}`);
-    if (phone !== undefined) await adminFetch(stack, "DELETE", `/v1/subscribers/${encodeURIComponent(phone.aor)}`);
+    for (const p of [phone, tcpPhone]) if (p !== undefined) await adminFetch(stack, "DELETE", `/v1/subscribers/${encodeURIComponent(p.aor)}`);
     egressLog.end();
   });
 
@@ -245,5 +271,61 @@ describe("legacy phones (SIPp) register and take calls through the egress", { ti
     browser!.respond(bye, 200);
     expect(await answering.exited, answering.errors()).toBe(0);
     expect(received(answering, "SIP/2.0 200 ").some((r) => /^CSeq: \d+ BYE/im.test(r))).toBe(true);
+  });
+
+  it("a phone over TCP registers on its own connection (Path transport=tcp) and a browser's call reaches it on that very connection: the egress dials none", async () => {
+    const created = await newSubscriber(stack, "tcp-phone", `tcp-phone-password-${suffix}`);
+    const me = { ...created, user: created.aor.slice(0, created.aor.indexOf("@")) };
+    tcpPhone = me;
+    // SIPp -t t1: one connection to the egress, from the port it also listens on.
+    const port = await freeTcpPort(TCP_PHONE_IP);
+    const before = await metrics();
+    // The call comes with a Call-ID of its own: SIPp takes it in its out-of-call scenario, on the same socket.
+    const run = sipp(
+      [`127.0.0.1:${sipPort}`, "-t", "t1", "-sf", join(SCENARIOS, "phone-register-stay.xml"), "-oocsf", join(SCENARIOS, "phone-answer-out-of-call.xml"), "-m", "1", "-p", String(port), "-s", me.user, "-au", me.user, "-ap", me.password, "-key", "domain", stack.domain],
+      TCP_PHONE_IP,
+    );
+    await eventually(async () => received(run, "SIP/2.0 200 ").length, (n) => n === 1, 15_000, "the TCP phone's 200 to its REGISTER");
+    expectMd5Only(headers(received(run, "SIP/2.0 401 ")[0]!, "WWW-Authenticate"));
+    const ok = received(run, "SIP/2.0 200 ")[0]!;
+    const paths = headers(ok, "Path");
+    expect(paths).toHaveLength(1);
+    expect(paths[0]).toMatch(new RegExp(`^<sip:ph1\\.[A-Za-z0-9_-]+\\.[0-9a-f]{20}@127\\.0\\.0\\.1:${sipPort};transport=tcp;lr>$`));
+    const tcpPath = paths[0]!.slice(1, -1);
+    const contact = `sip:${me.user}@${TCP_PHONE_IP}:${port};transport=TCP`;
+    const [binding] = (await registrationsOf(stack, me.aor)) as Binding[];
+    expect(binding).toMatchObject({ contact, outbound: false });
+    expect(parsePathFlow(binding!.flow_id)).toEqual({ linkId: ID, route: tcpPath });
+    // One connection, the phone's: its port to the egress's listener.
+    const theConnection = [`127.0.0.1:${sipPort} > ${TCP_PHONE_IP}:${port}`, `${TCP_PHONE_IP}:${port} > 127.0.0.1:${sipPort}`];
+    expect(tcpConnectionsAt(TCP_PHONE_IP, port)).toEqual(theConnection);
+
+    if (browser === undefined) {
+      browser = await SipPhone.open(stack.edgeUrl, alice.aor, alice.password);
+      expect((await browser.register()).status).toBe(200);
+    }
+    const call = await browser.call(me.aor, { sdp: CHROMIUM_OFFER });
+    await call.answered(15_000);
+    const [invite] = received(run, "INVITE ");
+    expect(invite).toMatch(new RegExp(`^INVITE sip:${me.user}@${TCP_PHONE_IP.replace(/\./g, "\\.")}:${port};transport=TCP SIP/2\\.0\r\n`));
+    expect(headers(invite!, "Via")[0]).toMatch(new RegExp(`^SIP/2\\.0/TCP 127\\.0\\.0\\.1:${sipPort};`));
+    expect(headers(invite!, "Record-Route")[0]).toBe(`<${tcpPath}>`);
+    expect(invite).not.toMatch(/^x-sipedge-/im);
+    await eventually(async () => received(run, "ACK ").length, (n) => n === 1, 10_000, "the ACK at the TCP phone");
+    // While the call is up (keep-alives running, the INVITE, its responses and the ACK through): still that one
+    // connection. Had the egress dialled the phone (its Contact names the same port, where SIPp listens), the
+    // table would show a second one, from an ephemeral port of the egress.
+    expect(tcpConnectionsAt(TCP_PHONE_IP, port)).toEqual(theConnection);
+
+    const bye = await call.bye();
+    expect(bye.status).toBe(200);
+    expect(await run.exited, run.errors()).toBe(0);
+    expect(received(run, "ACK ")).toHaveLength(1);
+    expect(received(run, "BYE ")).toHaveLength(1);
+    expect(run.errors()).toContain("Received out-of-call INVITE message");
+    const after = await metrics();
+    // Everything the phone sent came over TCP: two REGISTERs, 180, 200, the 200 to the BYE; nothing failed to send.
+    expect(metric(after, "sipedge_egress_sip_received_total", { transport: "TCP" }) - metric(before, "sipedge_egress_sip_received_total", { transport: "TCP" })).toBe(5);
+    expect(metric(after, "sipedge_egress_sip_send_errors_total")).toBe(metric(before, "sipedge_egress_sip_send_errors_total"));
   });
 });
