@@ -27,6 +27,8 @@ const ID = "egress-phones";
 const PHONE_IP = "127.0.0.31";
 /** The TCP phone's: another, so the kernel's TCP table shows its connections alone. */
 const TCP_PHONE_IP = "127.0.0.33";
+/** Where a password guesser sends from (a source of its own: its lock-out must not touch the phone). */
+const GUESSER_IP = "127.0.0.34";
 const suffix = Math.random().toString(36).slice(2, 8);
 
 describe("legacy phones (SIPp) register and take calls through the egress", { timeout: 120_000 }, () => {
@@ -51,8 +53,8 @@ describe("legacy phones (SIPp) register and take calls through the egress", { ti
     return run;
   };
   /** SIPp as the phone (or a stranger) of `domain`, sending to the egress from `port`. */
-  const toEgress = (scenario: string, args: string[], opts: { port?: number; domain?: string } = {}): Sipp =>
-    sipp([`127.0.0.1:${sipPort}`, "-sf", join(SCENARIOS, scenario), "-m", "1", "-p", String(opts.port ?? phonePort), "-key", "domain", opts.domain ?? stack.domain, ...args]);
+  const toEgress = (scenario: string, args: string[], opts: { port?: number; domain?: string; localIp?: string } = {}): Sipp =>
+    sipp([`127.0.0.1:${sipPort}`, "-sf", join(SCENARIOS, scenario), "-m", "1", "-p", String(opts.port ?? phonePort), "-key", "domain", opts.domain ?? stack.domain, ...args], opts.localIp);
   /** SIPp as the phone, answering a call on its registered address. */
   const phoneAnswers = async (scenario: string, extra: string[] = []): Promise<Sipp> => {
     const run = sipp(["-sf", join(SCENARIOS, scenario), "-m", "1", "-p", String(phonePort), "-s", phone.user, "-key", "domain", stack.domain, ...extra]);
@@ -190,6 +192,24 @@ describe("legacy phones (SIPp) register and take calls through the egress", { ti
     const after = await phoneBinding();
     expect(after).toMatchObject({ contact: before!.contact, flow_id: before!.flow_id, call_id: before!.call_id, cseq: before!.cseq });
     expect(await registrationsOf(stack, phone.aor)).toHaveLength(1);
+  });
+
+  it("a password guesser moving to a new port for every guess is locked out by its address at the 5th failure; the phone keeps registering", async () => {
+    const guess = async (): Promise<string[]> => {
+      const port = await freeUdpPort(GUESSER_IP);
+      const run = toEgress("phone-register-refused.xml", ["-s", phone.user, "-au", phone.user, "-ap", "a-wrong-guess", "-key", "contact", `<sip:${phone.user}@${GUESSER_IP}:${port}>`, "-key", "expires", "300"], { port, localIp: GUESSER_IP });
+      expect(await run.exited, run.errors()).toBe(0);
+      return received(run, "SIP/2.0 ").map((r) => r.split("\r\n")[0]!);
+    };
+    // Each guess is a new flow (a new port): only the source address ties them together (its Via's received, RFC 3581).
+    for (let i = 0; i < 4; i++) expect(await guess()).toEqual(["SIP/2.0 401 Unauthorized", "SIP/2.0 401 Unauthorized"]);
+    // The fifth failure locks the address (auth/login-limiter.ts LOCK_AFTER), and says so.
+    expect(await guess()).toEqual(["SIP/2.0 401 Unauthorized", "SIP/2.0 403 Forbidden - Too many failed attempts"]);
+    expect(await guess()).toEqual(["SIP/2.0 403 Forbidden - Too many failed attempts"]);
+    // The phone, at its own address, is not locked out.
+    const again = toEgress("phone-register.xml", ["-s", phone.user, "-au", phone.user, "-ap", phone.password]);
+    expect(await again.exited, again.errors()).toBe(0);
+    expect(received(again, "SIP/2.0 200 ")).toHaveLength(1);
   });
 
   it("a REGISTER for a domain the egress takes no phones for is refused 403 by the egress itself, and counted", async () => {
