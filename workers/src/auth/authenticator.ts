@@ -127,6 +127,7 @@ export class Authenticator {
       ha1ByAlgorithm: subscriber === undefined ? undefined : { MD5: subscriber.ha1_md5, "SHA-256": subscriber.ha1_sha256 },
       nonceCounts: this.deps.nonceCounts,
       algorithms: ctx.algorithms ?? CHALLENGE_ALGORITHMS,
+      requestUri: req.requestUri,
     });
     if (result.ok) {
       if (subscriber === undefined || !subscriber.enabled) {
@@ -154,6 +155,10 @@ export class Authenticator {
       }
       case "malformed":
         throw new SipError(400, `Bad Request - Malformed ${k.credentials}`, [], "malformed-credentials");
+      case "uri-mismatch":
+        // RFC 2617 §3.2.2.5: credentials computed for another Request-URI
+        // (a captured INVITE presented towards another destination).
+        throw new SipError(400, `Bad Request - ${k.credentials} uri does not match the Request-URI`, [], "digest-uri-mismatch");
       default:
         // bad-nonce (not ours, e.g. after NONCE_SECRET rotation), unsupported algorithm, wrong realm: a fresh challenge.
         throw this.challenge(kind, ctx, false, result.why);

@@ -52,4 +52,5 @@ export {
   findCredentials,
   authenticate,
 } from "./server.ts";
+export { digestUriMatches } from "./digest-uri.ts";
 export { type AnswerOptions, answerChallenge, pickChallenge, canAnswer } from "./client.ts";
