@@ -229,7 +229,7 @@ describe("egress proxy: trunks and DIDs through the edge", { timeout: 120_000 },
     expect(metric(m, "sipedge_egress_calls_answered_total", { trunk, direction: "outbound" })).toBe(1);
   });
 
-  it("early media: the carrier's 183 with plain RTP SDP reaches the browser as a WebRTC SDP, then the 200", async () => {
+  it("early media (PITFALLS 16): the carrier's 183 with plain RTP SDP reaches the browser as a WebRTC SDP, then the 200", async () => {
     const trunk = `carrier-early-${suffix}`;
     const gw = await gatewaySipp("uas-trunk-early-media.xml", 1);
     await createTrunk(trunk, { gateways: [{ host: "127.0.0.1", port: gw.port, transport: "udp" }], prefixes: ["+1779"] });
