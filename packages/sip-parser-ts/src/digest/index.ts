@@ -52,5 +52,4 @@ export {
   findCredentials,
   authenticate,
 } from "./server.ts";
-export { digestUriMatches } from "./digest-uri.ts";
 export { type AnswerOptions, answerChallenge, pickChallenge, canAnswer } from "./client.ts";

@@ -12,7 +12,6 @@
 // RFC 8760 clients (topmost supported: SHA-256) and JsSIP/SIP.js (last: MD5)
 // alike. buildChallenges keeps whatever order it is given.
 
-import { digestUriMatches } from "./digest-uri.ts";
 import { type DigestAlgorithm, hashNameOf, isSessionAlgorithm, parseDigestAlgorithm } from "./algorithm.ts";
 import { type AuthHeader, formatChallenge, parseAuthHeader } from "./auth-header.ts";
 import { type Ha1ByAlgorithm, parseNonceCount, verifyCredentials } from "./digest.ts";
@@ -63,7 +62,6 @@ export type AuthFailure =
   | "bad-response"
   | "replay"
   | "unsupported-algorithm"
-  | "uri-mismatch"
   | "malformed";
 
 export type AuthenticateResult =
@@ -132,12 +130,6 @@ export interface AuthenticateOptions {
   algorithms?: readonly DigestAlgorithm[];
   /** Our challenges always offer qop="auth", so credentials without qop are refused. Default true. */
   requireQop?: boolean;
-  /**
-   * The request's Request-URI. When given, credentials whose digest `uri`
-   * names another resource fail as "uri-mismatch" (RFC 2617 §3.2.2.5: answer
-   * 400), even with a right response.
-   */
-  requestUri?: string;
 }
 
 // Computed against when the user is unknown, so that case costs what a wrong
@@ -197,7 +189,6 @@ export function authenticate(opts: AuthenticateOptions): AuthenticateResult {
     ha1ByAlgorithm: known ?? UNKNOWN_USER_HA1,
   });
   if (!ok || known === undefined) return fail("bad-response");
-  if (opts.requestUri !== undefined && !digestUriMatches(uri, opts.requestUri)) return fail("uri-mismatch");
 
   if (freshness === "stale") return fail("stale");
   if (nc !== null && opts.nonceCounts !== undefined && !opts.nonceCounts.accept(nonce, nc)) return fail("replay");
