@@ -6,7 +6,7 @@ import { createRequest, randomToken } from "sip-parser-ts";
 import { type AnswerMode, type BaresipRegistration, baresipAccounts, baresipConfig } from "./baresip-config.ts";
 import { type BaresipCall, BaresipCallLog, parseAudioDebug, plainLine, type RtpCounts, SipTraceLog, type TracedSipMessage } from "./baresip-output.ts";
 import { BaresipRegistrationLog, type RegistrationStatus } from "./baresip-registration.ts";
-import { installedBinary } from "./child.ts";
+import { diesWithParent, installedBinary } from "./child.ts";
 import { pipeLines, type Log } from "./log.ts";
 import { assertTcpPortFree, assertUdpPortFree, freeUdpPort, StackError, waitUntil } from "./ports.ts";
 import { stopChild } from "./stack.ts";
@@ -148,7 +148,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
     for (const l of [...listeners]) l(line);
   };
   // As spawnStackChild (child.ts) does, but with a pipe on stdin: it is the control channel.
-  const child = spawn(binary, ["-f", opts.dir, ...(sipTrace ? ["-s"] : [])], { stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const child = spawn(...diesWithParent(binary, ["-f", opts.dir, ...(sipTrace ? ["-s"] : [])]), { stdio: ["pipe", "pipe", "pipe"], detached: true });
   pipeLines(child.stdout, onLine);
   pipeLines(child.stderr, onLine);
   // A write after it exited must not crash us (EPIPE): the exit is reported instead.

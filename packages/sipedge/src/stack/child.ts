@@ -9,10 +9,29 @@ import { StackError } from "./ports.ts";
  * row); stack.ts kills what is left if we exit early.
  */
 export function spawnStackChild(command: string, args: string[], log: Log, env?: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, ...(env ? { env } : {}) });
+  const child = spawn(...diesWithParent(command, args), { stdio: ["ignore", "pipe", "pipe"], detached: true, ...(env ? { env } : {}) });
   pipeLines(child.stdout, log);
   pipeLines(child.stderr, log);
   return child;
+}
+
+/**
+ * The command line that runs `command` so that it gets SIGTERM when we die,
+ * even by SIGKILL (Linux's parent-death signal, set by util-linux `setpriv`,
+ * which then execs the command in place: same pid, same process group). A
+ * detached child outlives a killed parent otherwise, holding its ports; an
+ * orphaned baresip reading a closed stdin spins a core. Without setpriv the
+ * command runs as is (process.on("exit") handlers still cover normal exits).
+ */
+export function diesWithParent(command: string, args: readonly string[]): [string, string[]] {
+  setprivPath ??= findSetpriv();
+  return setprivPath === "" ? [command, [...args]] : [setprivPath, ["--pdeathsig", "SIGTERM", "--", command, ...args]];
+}
+
+let setprivPath: string | undefined;
+function findSetpriv(): string {
+  const r = spawnSync("sh", ["-c", "command -v setpriv"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "";
 }
 
 /** The path of a Debian-installed program the stack runs, or a StackError saying how to install it. */
