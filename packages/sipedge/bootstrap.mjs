@@ -87,7 +87,13 @@ const env = {
   // The pinned AWS SDK supports Node 20; its notice about later releases is noise here.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
-const child = spawn(process.execPath, ["--import", "tsx", join(root, "packages/sipedge/src/cli.ts"), command, ...rest], {
+// Killed outright (kill -9), we still want the CLI to stop the stack in
+// order: the kernel sends it SIGTERM when we die (as child.ts does for the
+// stack's own processes), when util-linux's setpriv is there.
+const cli = [process.execPath, "--import", "tsx", join(root, "packages/sipedge/src/cli.ts"), command, ...rest];
+const setpriv = spawnSync("sh", ["-c", "command -v setpriv"], { encoding: "utf8" });
+const argv = setpriv.status === 0 ? [setpriv.stdout.trim(), "--pdeathsig", "SIGTERM", "--", ...cli] : cli;
+const child = spawn(argv[0], argv.slice(1), {
   cwd: root,
   stdio: "inherit",
   env,

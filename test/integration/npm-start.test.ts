@@ -1,10 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freeBaresipPort } from "../../packages/sipedge/src/stack/baresip.ts";
-import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import { assertTcpPortFree, assertUdpPortFree, freeTcpPort, freeUdpPort, waitUntil } from "../../packages/sipedge/src/stack/ports.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -58,7 +58,7 @@ describe("npm start", () => {
     }
   }, 60_000);
 
-  it("starts the stack, refuses a second copy on the same ports, stops on Ctrl-C, and starts again with the same state", async () => {
+  it("starts the stack, refuses a second copy on the same ports, stops on Ctrl-C, starts again with the same state, and leaves nothing running when killed -9", async () => {
     const ports = {
       edge: await freeTcpPort(), dynamo: await freeTcpPort(), ng: await freeUdpPort(), agent: await freeTcpPort(),
       egressSip: await freeTcpPort(), egressHttp: await freeTcpPort(), phone: await freeBaresipPort("127.0.0.1", 2),
@@ -102,8 +102,17 @@ describe("npm start", () => {
     await waitForOutput(third, "ready — Ctrl-C stops everything");
     const again = [...third.output().matchAll(/demo user +(\S+) +password (\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
     expect(again).toEqual(passwords);
-    third.child.kill("SIGINT");
-    expect(await third.exited).toBe(0);
+    // The CLI that runs the stack killed outright, not Ctrl-C: it stops nothing itself, but the kernel's
+    // parent-death signal reaches every process of the stack (workerd too, which Miniflare spawns), and each
+    // lets go of its port.
+    const cli = readFileSync(`/proc/${third.child.pid}/task/${third.child.pid}/children`, "utf8").trim().split(" ").map(Number);
+    expect(cli).toHaveLength(1);
+    process.kill(cli[0]!, "SIGKILL");
+    await third.exited;
+    for (const [what, port] of [["edge (workerd)", ports.edge], ["dynalite", ports.dynamo], ["agent", ports.agent], ["egress", ports.egressHttp], ["desk phone", ports.phone + 2]] as const) {
+      await waitUntil(`${what} to free port ${port}`, () => assertTcpPortFree(what, "127.0.0.1", port, "-").then(() => true, () => false), 30_000);
+    }
+    await waitUntil(`rtpengine to free its ng port ${ports.ng}`, () => assertUdpPortFree("rtpengine", "127.0.0.1", ports.ng, "-").then(() => true, () => false), 30_000);
   }, 240_000);
 
   it("rejects a malformed option with a message saying what is wrong", async () => {

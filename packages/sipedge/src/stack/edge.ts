@@ -1,10 +1,12 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { build } from "esbuild";
 import { Log as MiniflareLog, LogLevel, Miniflare } from "miniflare";
 import { buildSoftphone } from "../../../../workers/softphone/build.ts";
 import { REPO_ROOT } from "../paths.ts";
+import { diesWithParent } from "./child.ts";
 import { pipeLines, type Log } from "./log.ts";
 import { readWorkerSettings } from "./wrangler-config.ts";
 
@@ -68,6 +70,27 @@ export async function bundleWorker(buildDir: string, entry: string): Promise<str
 }
 
 /**
+ * Miniflare spawns workerd itself, so it cannot go through diesWithParent
+ * (child.ts) as our other children do; but it runs MINIFLARE_WORKERD_PATH
+ * when set. That becomes a two-line script that execs workerd under the same
+ * parent-death signal: a killed `npm start` leaves no workerd holding the
+ * edge's port. A MINIFLARE_WORKERD_PATH of the user's own is left alone.
+ */
+function workerdDiesWithParent(buildDir: string): void {
+  if (process.env.MINIFLARE_WORKERD_PATH !== undefined) return;
+  const miniflareEntry = createRequire(import.meta.url).resolve("miniflare");
+  const workerd = (createRequire(miniflareEntry)("workerd") as { default: string }).default;
+  const [command, args] = diesWithParent(workerd, []);
+  if (command === workerd) return;
+  const wrapper = join(buildDir, "workerd");
+  mkdirSync(buildDir, { recursive: true });
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${[command, ...args].map(shellQuote).join(" ")} "$@"\n`, { mode: 0o755 });
+  process.env.MINIFLARE_WORKERD_PATH = wrapper;
+}
+
+const shellQuote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
  * Runs the Worker and its Durable Objects in workerd through Miniflare's API
  * (PLATFORM.md: no proxy hop, 0.2–0.4 s to first reply). Bindings and
  * Durable Object classes come from wrangler.toml, so local and deployed
@@ -77,6 +100,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const settings = readWorkerSettings(join(REPO_ROOT, "wrangler.toml"));
   const scriptPath = await bundleWorker(opts.buildDir, join(REPO_ROOT, settings.main));
   mkdirSync(opts.persistDir, { recursive: true });
+  workerdDiesWithParent(opts.buildDir);
   const miniflare = new Miniflare({
     name: "sipedge",
     modules: true,
