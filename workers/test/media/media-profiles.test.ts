@@ -8,7 +8,7 @@ import {
   TEST_SECRET,
   type RtpengineProcess,
 } from "../../../media-node/agent/test/support/media-stack.ts";
-import { chromiumAnswerTo, chromiumOffer, chromiumOpusOnlyOffer, sipAnswer, sippOffer } from "../../../media-node/agent/test/support/sdp-fixtures.ts";
+import { chromiumAnswerTo, chromiumOffer, chromiumOpusOnlyOffer, sipAnswer, sippOffer, withMdnsCandidates } from "../../../media-node/agent/test/support/sdp-fixtures.ts";
 import { NgClient } from "../../src/media/ng-client.ts";
 import { answerCommand, deleteCommand, fixupSdp, offerCommand, type MediaInterfaces, type MediaLeg } from "../../src/media/profiles.ts";
 
@@ -162,6 +162,41 @@ describe("browser-to-browser (anchored through the relay)", () => {
     expect(x.answerOut).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 111 126$/m);
     expect(normalized(x.offerOut)).toMatchSnapshot("offer toward the callee");
     expect(normalized(x.answerOut)).toMatchSnapshot("answer toward the caller");
+  });
+});
+
+describe("mDNS `.local` candidates and candidate-less SDP from the browser (PITFALLS 20)", () => {
+  // rtpengine cannot resolve `.local` names and need not: it answers with its own
+  // address and learns the browser's from its ICE checks (peer-reflexive).
+  const noMdns = (sdp: string): void => expect(sdp).not.toMatch(/\.local\b/);
+  const mdnsAnswerTo = (offerOut: string): string => {
+    const answer = withMdnsCandidates(chromiumAnswerTo(offerOut));
+    expect(attr(answer, "candidate")).toEqual([expect.stringMatching(/ [0-9a-f-]{36}\.local \d+ typ host/)]);
+    return answer;
+  };
+
+  it.each(["mdns", "none"] as const)("browser-to-sip with %s candidates: plain RTP from rtpengine's address toward SIP, WebRTC back", async (candidates) => {
+    const offer = withMdnsCandidates(chromiumOffer(), candidates);
+    expect(attr(offer, "candidate")).toHaveLength(candidates === "mdns" ? 2 : 0);
+    const x = await exchange("browser-to-sip", offer, () => sipAnswer([{ pt: 0, rtpmap: "PCMU/8000" }]));
+    expectPlainRtp(x.offerOut, PUBLIC);
+    noMdns(x.offerOut);
+    expectWebRtc(x.answerOut, "passive", "0");
+  });
+
+  it("sip-to-browser with the browser's answer on mDNS candidates: plain RTP from rtpengine's address toward SIP", async () => {
+    const x = await exchange("sip-to-browser", sippOffer(), mdnsAnswerTo);
+    expectWebRtc(x.offerOut, "actpass", "1");
+    expectPlainRtp(x.answerOut, PUBLIC);
+    noMdns(x.answerOut);
+  });
+
+  it("browser-to-browser with mDNS on both sides: each browser sees only rtpengine's candidate", async () => {
+    const x = await exchange("browser-to-browser", withMdnsCandidates(chromiumOffer()), mdnsAnswerTo);
+    expectWebRtc(x.offerOut, "actpass", "0");
+    expectWebRtc(x.answerOut, "passive", "0");
+    noMdns(x.offerOut);
+    noMdns(x.answerOut);
   });
 });
 

@@ -88,3 +88,25 @@ export function chromiumAnswerTo(offer: string): string {
     "",
   ].join("\r\n");
 }
+
+/**
+ * A browser SDP as Chromium writes it when it hides local addresses behind
+ * mDNS (PITFALLS 20): its host candidates become `<uuid>.local` names, the
+ * default address `0.0.0.0` port 9. `candidates: "none"` drops them all, as
+ * an offer sent before gathering (trickle ICE, RFC 8838) has none.
+ */
+export function withMdnsCandidates(sdp: string, candidates: "mdns" | "none" = "mdns"): string {
+  const names = ["2b3f5e1a-7c4d-4e8f-9a0b-1c2d3e4f5a6b.local", "8d9e0f1a-2b3c-4d5e-6f7a-8b9c0d1e2f3a.local"];
+  let n = 0;
+  return sdp
+    .split("\r\n")
+    .flatMap((l) => {
+      if (l.startsWith("m=audio ")) return [l.replace(/^m=audio \d+/, "m=audio 9")];
+      if (l.startsWith("c=IN IP4 ")) return ["c=IN IP4 0.0.0.0"];
+      const c = /^a=candidate:(\S+) (\d) udp (\d+) \S+ (\d+) typ host(.*)$/.exec(l);
+      if (c !== null) return candidates === "none" || n >= names.length ? [] : [`a=candidate:${c[1]} ${c[2]} udp ${c[3]} ${names[n++]} ${c[4]} typ host${c[5]}`];
+      if (l.startsWith("a=candidate:")) return []; // tcp candidates: Chromium drops those with mDNS too
+      return [l];
+    })
+    .join("\r\n");
+}
