@@ -361,21 +361,27 @@ export class IncomingCall {
     return this.phone.nextRequest(method, timeoutMs, (m) => headerOf(m, "Call-ID") === this.callId);
   }
 
-  /** A BYE from the callee (§15.1.1): From/To swapped, Route = the Record-Route as received (§12.1.1). */
-  async bye(): Promise<SipMessageText> {
+  /** An in-dialog request from the callee (§12.2.1.1): From/To swapped, Route = the Record-Route as received (§12.1.1); its final response. */
+  async inDialog(method: string, opts: { headers?: string[]; body?: string } = {}): Promise<SipMessageText> {
     const inv = this.invite;
     return this.phone.client.request(
       request({
-        method: "BYE",
+        method,
         uri: remoteTarget(inv),
         via: this.phone.via(),
         from: `${inv.header("To")};tag=${this.toTag}`,
         to: inv.header("From")!,
         callId: this.callId,
         cseq: this.cseq++,
-        headers: inv.headers("Record-Route").map((r) => `Route: ${r}`),
+        headers: [...inv.headers("Record-Route").map((r) => `Route: ${r}`), ...(opts.headers ?? [])],
+        ...(opts.body !== undefined ? { body: opts.body } : {}),
       }),
     );
+  }
+
+  /** A BYE from the callee (§15.1.1). */
+  bye(): Promise<SipMessageText> {
+    return this.inDialog("BYE");
   }
 }
 
