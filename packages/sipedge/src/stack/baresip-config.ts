@@ -17,7 +17,12 @@ export interface BaresipRegistration {
    * SIP address (baresip's `outbound`, a preloaded loose Route, RFC 3261
    * §8.1.2). The egress keeps the phone's address as it saw it in its Path.
    */
-  outboundProxy: { host: string; port: number };
+  outboundProxy: { host: string; port: number; transport?: "udp" | "tcp" | "tls" };
+  /**
+   * With `transport: "tls"`: the CA file (PEM) that signed the egress's
+   * certificate (baresip's `sip_cafile`; libre verifies the server with it).
+   */
+  caFile?: string;
   /** Registration interval asked for, in seconds (baresip's `regint`; default 600). The edge grants 60-3600. */
   regintS?: number;
 }
@@ -99,6 +104,7 @@ export function baresipConfig(opts: BaresipConfigOptions): string {
     "module\t\t\taubridge.so",
     "module_tmp\t\taccount.so",
     "module_app\t\tmenu.so",
+    ...(opts.registration?.caFile !== undefined ? [`sip_cafile\t\t${opts.registration.caFile}`] : []),
     "",
   ].join("\n");
 }
@@ -117,7 +123,8 @@ export function baresipAccounts(opts: BaresipConfigOptions): string {
   const lines: string[] = [];
   const r = opts.registration;
   if (r !== undefined) {
-    const outbound = `sip:${r.outboundProxy.host}:${r.outboundProxy.port}`;
+    const transport = r.outboundProxy.transport ?? "udp";
+    const outbound = `sip:${r.outboundProxy.host}:${r.outboundProxy.port}${transport === "udp" ? "" : `;transport=${transport}`}`;
     lines.push(`<sip:${r.aor}>;auth_pass=${r.password};outbound="${outbound}";regint=${r.regintS ?? DEFAULT_REGINT_S};answermode=${opts.answerMode}\n`);
   }
   for (const n of opts.numbers) lines.push(`<sip:${n}@${opts.host}:${opts.sipPort}>;regint=0;answermode=${opts.answerMode}\n`);
@@ -147,6 +154,8 @@ function validateRegistration(r: BaresipRegistration): void {
   const { host, port } = r.outboundProxy;
   if (!LOOPBACK.test(host)) throw new TypeError(`baresip outbound proxy (the egress) must be a loopback IPv4 address (127.x.y.z), not ${JSON.stringify(host)}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`baresip outbound proxy port must be 1-65535, not ${port}`);
+  if (r.outboundProxy.transport === "tls" && r.caFile === undefined) throw new TypeError("baresip registration over TLS needs caFile: the CA (PEM) that signed the egress's certificate");
+  if (r.caFile !== undefined && !/^\/[^\s]+$/.test(r.caFile)) throw new TypeError(`baresip caFile must be an absolute path without spaces, not ${JSON.stringify(r.caFile)}`);
   const regint = r.regintS ?? DEFAULT_REGINT_S;
   if (!Number.isInteger(regint) || regint < 60 || regint > 86_400) {
     throw new TypeError(`baresip registration interval must be 60-86400 s (registrars refuse less than 60 with 423, RFC 3261 §10.3), not ${regint}`);

@@ -30,6 +30,8 @@ export interface EgressOptions {
   phoneDomains?: readonly string[];
   /** Seconds between NAT keep-alives to registered phones (default 20). */
   phoneKeepaliveS?: number;
+  /** SIP over TLS too, on this port with this certificate and key (PEM files; the key never leaves its file). */
+  tls?: { port: number; certFile: string; keyFile: string };
   /** How long to wait for the link to the edge to come up (default 30 s). */
   readyTimeoutMs?: number;
 }
@@ -69,6 +71,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressProcess> {
     "--log-level", opts.logLevel ?? "info",
     ...(opts.phoneDomains !== undefined && opts.phoneDomains.length > 0 ? ["--phone-domains", opts.phoneDomains.join(",")] : []),
     ...(opts.phoneKeepaliveS !== undefined ? ["--phone-keepalive-s", String(opts.phoneKeepaliveS)] : []),
+    ...(opts.tls !== undefined ? ["--tls-port", String(opts.tls.port), "--tls-cert", opts.tls.certFile, "--tls-key", opts.tls.keyFile] : []),
   ];
   const child = spawnStackChild(process.execPath, args, opts.log, {
     ...process.env,

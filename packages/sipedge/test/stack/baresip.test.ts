@@ -47,6 +47,17 @@ describe("baresip config", () => {
     expect(baresipConfig({ ...base, registration })).toBe(baresipConfig(base));
   });
 
+  it("registers over TLS or TCP when asked: transport in the outbound proxy, the egress's CA as sip_cafile", () => {
+    const registration = { aor: "carol@example.com", password: "pw-0123abcd", outboundProxy: { host: "127.0.0.1", port: 25071, transport: "tls" as const }, caFile: "/tmp/ca.pem" };
+    expect(baresipAccounts({ ...base, numbers: [], registration })).toBe('<sip:carol@example.com>;auth_pass=pw-0123abcd;outbound="sip:127.0.0.1:25071;transport=tls";regint=600;answermode=auto\n');
+    expect(baresipConfig({ ...base, numbers: [], registration }).split("\n")).toContain("sip_cafile\t\t/tmp/ca.pem");
+    expect(baresipConfig(base)).not.toContain("sip_cafile");
+    const tcp = { ...registration, outboundProxy: { ...registration.outboundProxy, transport: "tcp" as const } };
+    expect(baresipAccounts({ ...base, numbers: [], registration: tcp })).toContain('outbound="sip:127.0.0.1:25071;transport=tcp"');
+    const { caFile: _, ...withoutCa } = registration;
+    expect(() => baresipAccounts({ ...base, numbers: [], registration: withoutCa })).toThrow(/over TLS needs caFile/);
+  });
+
   it("refuses a registration it could not write or that would not reach the egress, never repeating the password", () => {
     const registration = { aor: "carol@example.com", password: "pw-0123abcd", outboundProxy: { host: "127.0.0.1", port: 25070 } };
     const refused = (r: Partial<typeof registration> & { regintS?: number }): string => {

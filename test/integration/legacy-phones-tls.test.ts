@@ -1,0 +1,156 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { makeSelfSignedCert, type TestCert } from "../../media-node/egress/test/support/tls-cert.ts";
+import { type Baresip, freeBaresipPort, type TracedSipMessage, startBaresip } from "../../packages/sipedge/src/stack/baresip.ts";
+import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
+import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import { adminFetch, eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
+import { launchChromium } from "../harness/chromium.ts";
+import { CHROMIUM_ANSWER } from "../harness/media-stub.ts";
+import { SipPhone } from "../harness/sip-phone.ts";
+import { SoftphonePages, waitForAudio, waitForState } from "../harness/softphone.ts";
+import "../harness/stack-info.ts";
+
+// A legacy phone over TLS (issue 5: "a UDP/TCP/TLS phone registers through
+// the egress"): Debian's baresip registers through the egress's TLS
+// listener, trusting the egress's self-signed certificate (its `sip_cafile`),
+// and everything it sends and receives — REGISTER, the browser's call to it,
+// its own call out — goes over the one TLS connection it opened. The egress
+// calls the phone back on that connection (RFC 5923-style reuse, as for TCP
+// in egress-phones.test.ts); it never dials the Contact.
+
+const stack = inject("stack");
+const ID = "egress-legacy-phones-tls";
+const HOST = "127.0.0.1";
+
+describe("a legacy phone (baresip) over TLS through the egress", { timeout: 180_000 }, () => {
+  const alice = stack.users.find((u) => u.aor.startsWith("alice@"))!;
+  const egressLog = createWriteStream(join(stack.logDir, `${ID}.log`), { flags: "a" });
+  const baresipLog = createWriteStream(join(stack.logDir, "baresip-legacy-phone-tls.log"), { flags: "a" });
+  const logs = `logs: ${stack.logDir} (${ID}.log, baresip-legacy-phone-tls.log with its SIP trace, edge.log)`;
+  const dir = mkdtempSync(join(tmpdir(), "sipedge-legacy-phone-tls-"));
+  const password = `pw-${randomBytes(12).toString("hex")}`;
+  const phones: SipPhone[] = [];
+  let cert: TestCert | undefined;
+  let dave: { aor: string; password: string } | undefined;
+  let egress: EgressProcess | undefined;
+  let phone: Baresip | undefined;
+  let browser: Browser | undefined;
+  let tlsPort = 0;
+  const pages = new SoftphonePages(() => browser!, stack.edgeUrl);
+  const user = (): string => dave!.aor.slice(0, dave!.aor.indexOf("@"));
+
+  beforeAll(async () => {
+    process.stdout.write(`[legacy-phones-tls] ${logs}\n`);
+    cert = makeSelfSignedCert();
+    dave = await newSubscriber(stack, "dave-tls", password);
+    let sipPort = 0;
+    for (;;) {
+      sipPort = await freeUdpPort();
+      if (await assertTcpPortFree("egress", HOST, sipPort, "-").then(() => true, () => false)) break;
+    }
+    tlsPort = await freeTcpPort();
+    egress = await startEgress({
+      id: ID,
+      host: HOST,
+      sipPort,
+      httpPort: await freeTcpPort(),
+      edgeUrl: stack.edgeUrl,
+      dynamoEndpoint: stack.dynamoEndpoint,
+      secret: stack.secrets.EGRESS_SECRET,
+      healthIntervalS: 0,
+      phoneDomains: [stack.domain],
+      tls: { port: tlsPort, certFile: cert.certFile, keyFile: cert.keyFile },
+      log: (line) => egressLog.write(line + "\n"),
+    });
+    phone = await startBaresip({
+      host: HOST,
+      sipPort: await freeBaresipPort(HOST),
+      answerMode: "auto",
+      dir,
+      sipTrace: true,
+      registration: { aor: dave.aor, password, outboundProxy: { host: HOST, port: tlsPort, transport: "tls" }, caFile: cert.certFile, regintS: 300 },
+      log: (line) => baresipLog.write(line + "\n"),
+    });
+    expect(await phone.waitForRegistration(30_000), logs).toMatchObject({ state: "registered", detail: "200 OK" });
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    await pages.closeAll();
+    await Promise.all(phones.splice(0).map((p) => p.close()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await phone?.stop();
+    await egress?.stop();
+    if (dave !== undefined) await adminFetch(stack, "DELETE", `/v1/subscribers/${encodeURIComponent(dave.aor)}`);
+    cert?.remove();
+    rmSync(dir, { recursive: true, force: true });
+    egressLog.end();
+    baresipLog.end();
+  });
+
+  /**
+   * The connections the phone's messages went over (the launcher's UDP
+   * OPTIONS, which tells it baresip is up, aside): one, TLS, between the
+   * phone's port and the egress's TLS port.
+   */
+  const connectionsOf = (messages: readonly TracedSipMessage[]): string[] => [
+    ...new Set(messages.filter((m) => !/^CSeq: \d+ OPTIONS\r$/m.test(m.text)).map((m) => `${m.transport} ${[m.source, m.destination].sort().join(" ")}`)),
+  ];
+
+  it("registers over TLS: the Path names transport=tls, the binding is a path flow through the egress", async () => {
+    const register = phone!.sipMessages().find((m) => m.text.startsWith("REGISTER "))!;
+    expect(register.transport).toBe("TLS");
+    expect(register.destination).toBe(`${HOST}:${tlsPort}`);
+    const rows = await eventually(() => registrationsOf(stack, dave!.aor), (r) => r.length === 1, 10_000, "the phone's binding");
+    expect(rows[0], logs).toMatchObject({ flow_connected: true, egress: ID });
+    expect((rows[0] as { path?: string[] }).path, logs).toEqual([expect.stringMatching(new RegExp(`^<sip:ph1\\.[^@]+@127\\.0\\.0\\.1:${tlsPort};transport=tls;lr>$`))]);
+    expect(connectionsOf(phone!.sipMessages()), logs).toHaveLength(1);
+  });
+
+  it("alice's browser calls it: the INVITE comes down the phone's own TLS connection, audio flows, she hangs up", async () => {
+    const a = await pages.signedIn(alice);
+    await waitForState(a.page, "registered", "", 30_000);
+    const since = phone!.calls().length;
+    await a.page.evaluate((n) => window.sipedgePhone.call(n), user());
+    await phone!.waitForCall("established", { since, timeoutMs: 30_000 });
+    await waitForState(a.page, "established", "", 30_000);
+    const invite = phone!.sipMessages().filter((m) => m.text.startsWith("INVITE ")).pop()!;
+    expect(invite.transport, logs).toBe("TLS");
+    expect(invite.text).toMatch(new RegExp(`^Via: SIP/2\\.0/TLS 127\\.0\\.0\\.1:${tlsPort};`, "m"));
+    // Had the egress dialled the Contact (baresip's TLS listener), the trace would show a second connection.
+    expect(connectionsOf(phone!.sipMessages()), logs).toHaveLength(1);
+    await waitForAudio(a.page, { packets: 50, timeoutMs: 30_000 });
+    await a.page.getByRole("button", { name: "Hang up" }).click();
+    await waitForState(a.page, "ended", "", 30_000);
+    await phone!.waitForCall("closed", { since, timeoutMs: 30_000 });
+  });
+
+  it("it calls a browser user over the same connection: the 407 is answered, the callee answers, the phone hangs up", async () => {
+    const erin = await newSubscriber(stack, "erin-tls");
+    const callee = await SipPhone.open(stack.edgeUrl, erin.aor, erin.password);
+    phones.push(callee);
+    expect((await callee.register()).status).toBe(200);
+    const since = phone!.calls().length;
+    await phone!.dial(`sip:${erin.aor}`);
+    const incoming = await callee.incoming(30_000);
+    expect(incoming.invite.header("From")).toContain(dave!.aor);
+    incoming.reply(200, { sdp: CHROMIUM_ANSWER });
+    await incoming.ack(30_000);
+    await phone!.waitForCall("established", { since, timeoutMs: 30_000 });
+    const sent = phone!.sipMessages().filter((m) => m.text.startsWith("INVITE ") && m.source !== `${HOST}:${tlsPort}`);
+    expect(sent.map((m) => m.transport)).toEqual(["TLS", "TLS"]); // challenged 407, then with credentials
+    await phone!.hangup();
+    const bye = await incoming.request("BYE", 30_000);
+    callee.respond(bye, 200);
+    await phone!.waitForCall("closed", { since, timeoutMs: 30_000 });
+    expect(connectionsOf(phone!.sipMessages()), logs).toHaveLength(1);
+  });
+});
