@@ -53,7 +53,9 @@ describe("SIPp UAC → our UAS (UDP)", () => {
   });
 
   it("takes SIPp's calls: INVITE (180, 200), ACK to the TU, BYE", async () => {
-    const run = sipp([`127.0.0.1:${port}`, "-sf", join(SCENARIOS, "uac-invite.xml"), "-m", "2", "-p", String(await freeUdpPort())]);
+    // -l 1: one call at a time, so the second INVITE waits for the first BYE
+    // (SIPp's default 10 calls/s overlaps them when the machine is busy).
+    const run = sipp([`127.0.0.1:${port}`, "-sf", join(SCENARIOS, "uac-invite.xml"), "-m", "2", "-l", "1", "-p", String(await freeUdpPort())]);
     const code = await run.exited;
     expect(code, run.errors()).toBe(0);
     expect(uas.seen.filter((m) => m !== "OPTIONS")).toEqual(["INVITE", "ACK", "BYE", "INVITE", "ACK", "BYE"]);
