@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { makeSelfSignedCert, type TestCert } from "../../media-node/egress/test/support/tls-cert.ts";
@@ -10,7 +12,7 @@ import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stac
 import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
 import { adminFetch, eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
 import { launchChromium } from "../harness/chromium.ts";
-import { CHROMIUM_ANSWER } from "../harness/media-stub.ts";
+import { CHROMIUM_ANSWER, CHROMIUM_OFFER } from "../harness/media-stub.ts";
 import { SipPhone } from "../harness/sip-phone.ts";
 import { SoftphonePages, waitForAudio, waitForState } from "../harness/softphone.ts";
 import "../harness/stack-info.ts";
@@ -64,7 +66,8 @@ describe("a legacy phone (baresip) over TLS through the egress", { timeout: 180_
       secret: stack.secrets.EGRESS_SECRET,
       healthIntervalS: 0,
       phoneDomains: [stack.domain],
-      tls: { port: tlsPort, certFile: cert.certFile, keyFile: cert.keyFile },
+      // The certificate is self-signed: as the CA it also vouches for the TLS gateway's (the same one).
+      tls: { port: tlsPort, certFile: cert.certFile, keyFile: cert.keyFile, caFile: cert.certFile },
       log: (line) => egressLog.write(line + "\n"),
     });
     phone = await startBaresip({
@@ -152,5 +155,67 @@ describe("a legacy phone (baresip) over TLS through the egress", { timeout: 180_
     callee.respond(bye, 200);
     await phone!.waitForCall("closed", { since, timeoutMs: 30_000 });
     expect(connectionsOf(phone!.sipMessages()), logs).toHaveLength(1);
+  });
+
+  it("a trunk's gateways over TLS: one whose certificate the egress does not trust never gets the INVITE; the call fails over to the trusted one, is answered, BYE completes", async () => {
+    const number = `+1555030${String(Math.floor(Math.random() * 10_000)).padStart(4, "0")}`;
+    const trunk = `tls-gateway-${randomBytes(3).toString("hex")}`;
+    // baresip's `sip_certificate`: certificate and key in one PEM file.
+    const pem = join(cert!.dir, "gateway.pem");
+    writeFileSync(pem, readFileSync(cert!.certFile, "utf8") + readFileSync(cert!.keyFile, "utf8"), { mode: 0o600 });
+    const gatewayDir = mkdtempSync(join(tmpdir(), "sipedge-tls-gateway-"));
+    const gateway = await startBaresip({ host: HOST, sipPort: await freeBaresipPort(HOST), numbers: [number], answerMode: "auto", dir: gatewayDir, sipTrace: true, tlsCertificate: pem, log: (line) => baresipLog.write(`[gateway] ${line}\n`) });
+    // A TLS server with a certificate of its own, signed by no CA the egress trusts: a man in the middle.
+    const stranger = makeSelfSignedCert();
+    const impostor = { dialled: 0, handshakes: 0, bytes: 0 };
+    const impostorServer = createTlsServer({ cert: stranger.cert, key: readFileSync(stranger.keyFile) }, (socket) => {
+      impostor.handshakes++;
+      socket.on("data", (chunk) => (impostor.bytes += chunk.length));
+    });
+    impostorServer.on("connection", () => impostor.dialled++);
+    impostorServer.on("tlsClientError", () => {});
+    await new Promise<void>((resolve) => impostorServer.listen(0, HOST, resolve));
+    const impostorPort = (impostorServer.address() as AddressInfo).port;
+    const caller = await newSubscriber(stack, "tls-trunk-caller");
+    try {
+      const created = await adminFetch(stack, "POST", "/v1/trunks", {
+        id: trunk,
+        egress: ID,
+        name: "baresip over TLS",
+        gateways: [
+          { host: HOST, port: impostorPort, transport: "tls", priority: 1 },
+          { host: HOST, port: gateway.sip.port + 1, transport: "tls", priority: 2 },
+        ],
+        prefixes: [number.slice(0, 8)],
+        caller_id: { mode: "fixed", number: "+15550309999" },
+      });
+      expect(created.status, JSON.stringify(created.json)).toBe(201);
+      expect((await adminFetch(stack, "PATCH", `/v1/subscribers/${encodeURIComponent(caller.aor)}/call-out`, { can_call_out: true, allowed_prefixes: [number.slice(0, 8)] })).status).toBe(200);
+      const browserSide = await SipPhone.open(stack.edgeUrl, caller.aor, caller.password);
+      phones.push(browserSide);
+      expect((await browserSide.register()).status).toBe(200);
+
+      const call = await browserSide.call(`${number}@${stack.domain};user=phone`, { sdp: CHROMIUM_OFFER });
+      await call.answered(30_000);
+      await gateway.waitForCall("established", { timeoutMs: 30_000 });
+      const invite = gateway.sipMessages().find((m) => m.text.startsWith("INVITE "))!;
+      expect(invite.transport, logs).toBe("TLS");
+      expect(invite.destination).toBe(`${HOST}:${gateway.sip.port + 1}`);
+      expect(invite.text).toMatch(new RegExp(`^Via: SIP/2\\.0/TLS 127\\.0\\.0\\.1:${tlsPort};`, "m"));
+      expect(invite.text.slice(invite.text.indexOf("\r\n\r\n") + 4)).toMatch(/^m=audio \d+ RTP\/AVP /m);
+      // The egress dialled the impostor first, the handshake failed on its certificate, and no SIP went there.
+      expect(impostor, logs).toEqual({ dialled: 1, handshakes: 0, bytes: 0 });
+      const metrics = await (await fetch(`${egress!.httpUrl}/metrics`)).text();
+      expect(metrics).toContain(`sipedge_egress_gateway_failovers_total{trunk="${trunk}"} 1`);
+      expect((await call.bye()).status).toBe(200);
+      await gateway.waitForCall("closed", { timeoutMs: 30_000 });
+    } finally {
+      await gateway.stop();
+      await new Promise((resolve) => impostorServer.close(resolve));
+      stranger.remove();
+      await adminFetch(stack, "DELETE", `/v1/trunks/${trunk}`);
+      await adminFetch(stack, "DELETE", `/v1/subscribers/${encodeURIComponent(caller.aor)}`);
+      rmSync(gatewayDir, { recursive: true, force: true });
+    }
   });
 });

@@ -45,10 +45,16 @@ export interface BaresipConfigOptions {
   answerMode: AnswerMode;
   /** The tone it sends (Hz): what the other side hears. */
   toneHz: number;
+  /**
+   * Its TLS server certificate and key in one PEM file (baresip's
+   * `sip_certificate`), for a trunk gateway reached over TLS on `sipPort + 1`.
+   */
+  tlsCertificate?: string;
 }
 
 /** An account user baresip can hold: E.164 (`+` and digits) or a plain user name. */
 const ACCOUNT_USER = /^\+?[0-9A-Za-z._-]{1,64}$/;
+const ABSOLUTE_PATH = /^\/\S+$/;
 const LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const DOMAIN = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 /**
@@ -105,6 +111,7 @@ export function baresipConfig(opts: BaresipConfigOptions): string {
     "module_tmp\t\taccount.so",
     "module_app\t\tmenu.so",
     ...(opts.registration?.caFile !== undefined ? [`sip_cafile\t\t${opts.registration.caFile}`] : []),
+    ...(opts.tlsCertificate !== undefined ? [`sip_certificate\t\t${opts.tlsCertificate}`] : []),
     "",
   ].join("\n");
 }
@@ -138,6 +145,7 @@ function validate(opts: BaresipConfigOptions): void {
   for (const n of opts.numbers) if (!ACCOUNT_USER.test(n)) throw new TypeError(`baresip number ${JSON.stringify(n)} is not a number (+ and digits) or a plain user name`);
   if (!Number.isInteger(opts.toneHz) || opts.toneHz < 20 || opts.toneHz > 20_000) throw new TypeError(`baresip tone must be 20-20000 Hz, not ${opts.toneHz}`);
   if (opts.registration !== undefined) validateRegistration(opts.registration);
+  if (opts.tlsCertificate !== undefined && !ABSOLUTE_PATH.test(opts.tlsCertificate)) throw new TypeError(`baresip tlsCertificate must be an absolute path without spaces, not ${JSON.stringify(opts.tlsCertificate)}`);
 }
 
 function validateRegistration(r: BaresipRegistration): void {
@@ -155,7 +163,7 @@ function validateRegistration(r: BaresipRegistration): void {
   if (!LOOPBACK.test(host)) throw new TypeError(`baresip outbound proxy (the egress) must be a loopback IPv4 address (127.x.y.z), not ${JSON.stringify(host)}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`baresip outbound proxy port must be 1-65535, not ${port}`);
   if (r.outboundProxy.transport === "tls" && r.caFile === undefined) throw new TypeError("baresip registration over TLS needs caFile: the CA (PEM) that signed the egress's certificate");
-  if (r.caFile !== undefined && !/^\/[^\s]+$/.test(r.caFile)) throw new TypeError(`baresip caFile must be an absolute path without spaces, not ${JSON.stringify(r.caFile)}`);
+  if (r.caFile !== undefined && !ABSOLUTE_PATH.test(r.caFile)) throw new TypeError(`baresip caFile must be an absolute path without spaces, not ${JSON.stringify(r.caFile)}`);
   const regint = r.regintS ?? DEFAULT_REGINT_S;
   if (!Number.isInteger(regint) || regint < 60 || regint > 86_400) {
     throw new TypeError(`baresip registration interval must be 60-86400 s (registrars refuse less than 60 with 423, RFC 3261 §10.3), not ${regint}`);

@@ -40,6 +40,8 @@ export interface BaresipOptions {
   dir: string;
   /** The tone it sends, in Hz (default 440). */
   toneHz?: number;
+  /** Certificate and key (one PEM file) for SIP over TLS on `sipPort + 1`, as a trunk's TLS gateway. */
+  tlsCertificate?: string;
   /** Log every SIP message it sends and receives (baresip -s). */
   sipTrace?: boolean;
   /** Named in the "port in use" error: how the user moves the port. */
@@ -116,7 +118,7 @@ export function baresipBinary(): string {
 export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
   const registration = opts.registration;
   const numbers = opts.numbers ?? (registration !== undefined ? [] : [DEFAULT_BARESIP_NUMBER]);
-  const configOptions = { host: opts.host, sipPort: opts.sipPort, numbers, answerMode: opts.answerMode, toneHz: opts.toneHz ?? 440, ...(registration !== undefined ? { registration } : {}) };
+  const configOptions = { host: opts.host, sipPort: opts.sipPort, numbers, answerMode: opts.answerMode, toneHz: opts.toneHz ?? 440, ...(registration !== undefined ? { registration } : {}), ...(opts.tlsCertificate !== undefined ? { tlsCertificate: opts.tlsCertificate } : {}) };
   const config = baresipConfig(configOptions);
   const accounts = baresipAccounts(configOptions);
   const binary = baresipBinary();

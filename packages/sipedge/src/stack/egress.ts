@@ -30,8 +30,12 @@ export interface EgressOptions {
   phoneDomains?: readonly string[];
   /** Seconds between NAT keep-alives to registered phones (default 20). */
   phoneKeepaliveS?: number;
-  /** SIP over TLS too, on this port with this certificate and key (PEM files; the key never leaves its file). */
-  tls?: { port: number; certFile: string; keyFile: string };
+  /**
+   * SIP over TLS too, on this port with this certificate and key (PEM files;
+   * the key never leaves its file); `caFile`: what it trusts when it dials a
+   * TLS gateway (default the system store).
+   */
+  tls?: { port: number; certFile: string; keyFile: string; caFile?: string };
   /** How long to wait for the link to the edge to come up (default 30 s). */
   readyTimeoutMs?: number;
 }
@@ -72,6 +76,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressProcess> {
     ...(opts.phoneDomains !== undefined && opts.phoneDomains.length > 0 ? ["--phone-domains", opts.phoneDomains.join(",")] : []),
     ...(opts.phoneKeepaliveS !== undefined ? ["--phone-keepalive-s", String(opts.phoneKeepaliveS)] : []),
     ...(opts.tls !== undefined ? ["--tls-port", String(opts.tls.port), "--tls-cert", opts.tls.certFile, "--tls-key", opts.tls.keyFile] : []),
+    ...(opts.tls?.caFile !== undefined ? ["--tls-ca", opts.tls.caFile] : []),
   ];
   const child = spawnStackChild(process.execPath, args, opts.log, {
     ...process.env,

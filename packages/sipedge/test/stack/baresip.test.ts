@@ -51,7 +51,9 @@ describe("baresip config", () => {
     const registration = { aor: "carol@example.com", password: "pw-0123abcd", outboundProxy: { host: "127.0.0.1", port: 25071, transport: "tls" as const }, caFile: "/tmp/ca.pem" };
     expect(baresipAccounts({ ...base, numbers: [], registration })).toBe('<sip:carol@example.com>;auth_pass=pw-0123abcd;outbound="sip:127.0.0.1:25071;transport=tls";regint=600;answermode=auto\n');
     expect(baresipConfig({ ...base, numbers: [], registration }).split("\n")).toContain("sip_cafile\t\t/tmp/ca.pem");
-    expect(baresipConfig(base)).not.toContain("sip_cafile");
+    expect(baresipConfig(base)).not.toMatch(/sip_cafile|sip_certificate/);
+    expect(baresipConfig({ ...base, tlsCertificate: "/tmp/gw.pem" }).split("\n")).toContain("sip_certificate\t\t/tmp/gw.pem");
+    expect(() => baresipConfig({ ...base, tlsCertificate: "gw.pem" })).toThrow(/absolute path/);
     const tcp = { ...registration, outboundProxy: { ...registration.outboundProxy, transport: "tcp" as const } };
     expect(baresipAccounts({ ...base, numbers: [], registration: tcp })).toContain('outbound="sip:127.0.0.1:25071;transport=tcp"');
     const { caFile: _, ...withoutCa } = registration;
