@@ -15,6 +15,8 @@ export interface TransportCounters {
   malformedDropped: number;
   /** RFC 5626 §4.4.1 CRLFCRLF pings answered with CRLF on streams. */
   keepAlivesAnswered: number;
+  /** RFC 5626 §8 STUN Binding requests (UDP keep-alives) answered. */
+  stunBindingsAnswered: number;
   connectionsOpened: number;
   connectionsClosed: number;
   /** RFC 3261 §18.1.1: UDP requests over the MTU limit sent over TCP instead. */
@@ -34,6 +36,7 @@ export function newTransportCounters(): TransportCounters {
     malformedAnswered: 0,
     malformedDropped: 0,
     keepAlivesAnswered: 0,
+    stunBindingsAnswered: 0,
     connectionsOpened: 0,
     connectionsClosed: 0,
     largeRequestsOverTcp: 0,

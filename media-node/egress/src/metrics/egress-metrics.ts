@@ -54,6 +54,7 @@ export class EgressMetrics {
         ...family("sipedge_egress_sip_received_total", "SIP messages received from carriers, by transport.", "counter", perTransport(t.received)),
         ...family("sipedge_egress_sip_sent_total", "SIP messages sent to carriers (retransmissions included), by transport.", "counter", perTransport(t.sent)),
         ...family("sipedge_egress_sip_malformed_total", "Malformed messages from carriers: answered 400 or dropped.", "counter", [[{ outcome: "answered" }, t.malformedAnswered], [{ outcome: "dropped" }, t.malformedDropped]]),
+        ...family("sipedge_egress_keepalives_answered_total", "Keep-alives from phones and carriers answered (RFC 5626): CRLFCRLF on TCP/TLS, STUN Binding on UDP.", "counter", [[{ kind: "crlf" }, t.keepAlivesAnswered], [{ kind: "stun" }, t.stunBindingsAnswered]]),
         ...family("sipedge_egress_sip_send_errors_total", "Sends to carriers that failed.", "counter", [[{}, t.sendErrors]]),
         ...family("sipedge_egress_sip_large_requests_over_tcp_total", "UDP requests over the MTU limit sent over TCP (RFC 3261 §18.1.1).", "counter", [[{}, t.largeRequestsOverTcp]]),
       ];

@@ -15,6 +15,7 @@ import { type Destination, type MessageSource, type TransportProtocol, defaultPo
 import { responseTarget } from "./response-route.ts";
 import type { StreamConnection } from "./stream-connection.ts";
 import { StreamListener, type TlsOptions } from "./stream-listener.ts";
+import { isStunMessage, stunBindingResponse } from "./stun.ts";
 import { TransportError } from "./transport-error.ts";
 import { UdpListener } from "./udp-listener.ts";
 import { bareHost, markReceived, stampSentBy } from "./via-stamp.ts";
@@ -240,6 +241,16 @@ export class SipTransportLayer implements TransactionTransport {
   private receiveDatagram(data: Uint8Array, from: { address: string; port: number }): void {
     // CRLF keep-alives over UDP: nothing to answer (RFC 5626 uses STUN on UDP).
     if (isBlank(data)) return;
+    if (isStunMessage(data)) {
+      const response = stunBindingResponse(data, from);
+      if (response === undefined) return;
+      this.counters.stunBindingsAnswered++;
+      this.udp?.send(response, from.address, from.port).catch((err: unknown) => {
+        this.counters.sendErrors++;
+        this.logger.info("stun-send-failed", { target: `${from.address}:${from.port}`, error: (err as Error).message });
+      });
+      return;
+    }
     const local = this.udp?.address ?? { address: "", port: 0 };
     this.receive(readInbound(data, this.config.limits), { transport: "UDP", address: from.address, port: from.port, local });
   }
