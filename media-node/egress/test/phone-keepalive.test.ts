@@ -161,6 +161,31 @@ describe("phoneRegistrationExpires (RFC 3261 §10.2.4)", () => {
   });
 });
 
+describe("Flow-Timer for phones under outbound rules (RFC 5626 §4.4.1)", () => {
+  it("lowers the DO's Flow-Timer to the keep-alive interval when the 2xx says Require: outbound", () => {
+    const { k } = harness(); // 20 s
+    const r = ok(["Require: outbound", "Flow-Timer: 60"]);
+    k.lowerFlowTimer(r);
+    expect(r.get("Flow-Timer")).toBe("20");
+    const missing = ok(["Require: path, outbound"]);
+    k.lowerFlowTimer(missing);
+    expect(missing.get("Flow-Timer")).toBe("20");
+  });
+
+  it("leaves a shorter Flow-Timer, a 2xx without Require: outbound, and everything when keep-alives are off", () => {
+    const { k } = harness();
+    const shorter = ok(["Require: outbound", "Flow-Timer: 15"]);
+    k.lowerFlowTimer(shorter);
+    expect(shorter.get("Flow-Timer")).toBe("15");
+    const plain = ok(["Supported: outbound, path"]);
+    k.lowerFlowTimer(plain);
+    expect(plain.has("Flow-Timer")).toBe(false);
+    const off = ok(["Require: outbound", "Flow-Timer: 60"]);
+    new PhoneKeepAlive(async () => {}, 0).lowerFlowTimer(off);
+    expect(off.get("Flow-Timer")).toBe("60");
+  });
+});
+
 /** A phone's REGISTER with these extra fields. */
 function register(fields: string[]): SipRequest {
   return parseMessage(

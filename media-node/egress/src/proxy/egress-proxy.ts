@@ -309,6 +309,7 @@ export class EgressProxy {
         }
         if (register && r.status >= 200 && r.status < 300) {
           this.o.phoneKeepAlive?.registered({ transport: phone.transport, host: phone.address, port: phone.port }, phoneRegistrationExpires(req, r));
+          this.o.phoneKeepAlive?.lowerFlowTimer(r);
         }
         relayResponse(r, serverTx, { logger: this.o.logger });
       },

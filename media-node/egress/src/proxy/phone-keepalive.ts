@@ -58,6 +58,22 @@ export class PhoneKeepAlive {
     );
   }
 
+  /**
+   * RFC 5626 §4.4.1: a phone that registered under outbound rules (the 2xx
+   * says Require: outbound) sends keep-alives of its own — STUN on UDP,
+   * CRLFCRLF on TCP/TLS, both answered by the transport — every Flow-Timer
+   * seconds. The user's DO sets that for WebSockets (60 s); a UDP NAT in
+   * front of a phone often forgets sooner (RFC 5626 §4.4.1 recommends
+   * 19-29 s on UDP). This egress sees the NAT side, so it lowers the value to
+   * its own keep-alive interval.
+   */
+  lowerFlowTimer(ok: SipResponse): void {
+    const seconds = Math.floor(this.intervalMs / 1000);
+    if (seconds <= 0 || !ok.getAll("Require").some((v) => v.split(",").some((t) => t.trim().toLowerCase() === "outbound"))) return;
+    const current = Number(ok.get("Flow-Timer"));
+    if (!(Number.isInteger(current) && current > 0 && current <= seconds)) ok.set("Flow-Timer", String(seconds));
+  }
+
   start(): void {
     if (this.intervalMs <= 0 || this.timer !== undefined) return;
     this.timer = setInterval(() => void this.tick(), this.intervalMs);

@@ -25,6 +25,12 @@ export interface BaresipRegistration {
   caFile?: string;
   /** Registration interval asked for, in seconds (baresip's `regint`; default 600). The edge grants 60-3600. */
   regintS?: number;
+  /**
+   * Register under SIP outbound (RFC 5626; baresip's `sipnat=outbound`):
+   * `+sip.instance` and `reg-id` in the Contact, and keep-alives of its own
+   * (STUN over UDP, CRLFCRLF over TCP/TLS) every Flow-Timer of the 2xx.
+   */
+  sipOutbound?: boolean;
 }
 
 export interface BaresipConfigOptions {
@@ -108,6 +114,8 @@ export function baresipConfig(opts: BaresipConfigOptions): string {
     "module\t\t\tg722.so",
     "module\t\t\tausine.so",
     "module\t\t\taubridge.so",
+    // Outbound's +sip.instance is the UUID this module keeps in the config dir (baresip: "outbound requires valid UUID").
+    ...(opts.registration?.sipOutbound === true ? ["module_tmp\t\tuuid.so"] : []),
     "module_tmp\t\taccount.so",
     "module_app\t\tmenu.so",
     ...(opts.registration?.caFile !== undefined ? [`sip_cafile\t\t${opts.registration.caFile}`] : []),
@@ -132,7 +140,7 @@ export function baresipAccounts(opts: BaresipConfigOptions): string {
   if (r !== undefined) {
     const transport = r.outboundProxy.transport ?? "udp";
     const outbound = `sip:${r.outboundProxy.host}:${r.outboundProxy.port}${transport === "udp" ? "" : `;transport=${transport}`}`;
-    lines.push(`<sip:${r.aor}>;auth_pass=${r.password};outbound="${outbound}";regint=${r.regintS ?? DEFAULT_REGINT_S};answermode=${opts.answerMode}\n`);
+    lines.push(`<sip:${r.aor}>;auth_pass=${r.password};outbound="${outbound}";regint=${r.regintS ?? DEFAULT_REGINT_S}${r.sipOutbound === true ? ";sipnat=outbound" : ""};answermode=${opts.answerMode}\n`);
   }
   for (const n of opts.numbers) lines.push(`<sip:${n}@${opts.host}:${opts.sipPort}>;regint=0;answermode=${opts.answerMode}\n`);
   return lines.join("");
