@@ -7,7 +7,7 @@ import { type Baresip, freeBaresipPort, type RtpCounts, startBaresip } from "../
 import { DEMO_DESK_USER, DEMO_LEGACY_PHONE, provisionDemoLegacyPhone, startDemoLegacyPhone } from "../../packages/sipedge/src/stack/demo-legacy-phone.ts";
 import { dynamoClientFor } from "../../packages/sipedge/src/stack/dynalite.ts";
 import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
-import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import { freeSipPort, freeTcpPort } from "../../packages/sipedge/src/stack/ports.ts";
 import { adminFetch, eventually, registrationsOf } from "../harness/admin.ts";
 import { launchChromium } from "../harness/chromium.ts";
 import { SoftphonePages, stateOf, statsOf, waitForAudio, waitForState, type Phone } from "../harness/softphone.ts";
@@ -51,10 +51,7 @@ describe("a legacy phone (baresip) behind the egress and a browser (Chromium), b
 
   beforeAll(async () => {
     process.stdout.write(`[baresip-calls] ${logs}\n`);
-    for (;;) {
-      egressPort = await freeUdpPort();
-      if (await assertTcpPortFree("egress", "127.0.0.1", egressPort, "-").then(() => true, () => false)) break;
-    }
+    egressPort = await freeSipPort();
     phone = await startBaresip({
       host: "127.0.0.1",
       sipPort: await freeBaresipPort(),

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parsePrometheusText, type Sample, sampleValue } from "../../media-node/agent/test/support/prometheus-text.ts";
 import { SCENARIOS, type Sipp, runSipp, waitListening } from "../../media-node/egress/test/support/sipp.ts";
 import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
-import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import { freeSipPort, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
 import { parsePathFlow } from "../../workers/src/proxy/path-flow.ts";
 import { adminFetch, eventually, newSubscriber, type RegistrationRow, registrationsOf } from "../harness/admin.ts";
 import { CHROMIUM_OFFER } from "../harness/media-stub.ts";
@@ -105,10 +105,7 @@ describe("legacy phones (SIPp) register and take calls through the egress", { ti
 
   beforeAll(async () => {
     // One port for the egress's UDP and TCP (its Path and Record-Routes name it).
-    for (;;) {
-      sipPort = await freeUdpPort();
-      if (await assertTcpPortFree("egress", "127.0.0.1", sipPort, "-").then(() => true, () => false)) break;
-    }
+    sipPort = await freeSipPort();
     phonePort = await freeUdpPort(PHONE_IP);
     const created = await newSubscriber(stack, "phone", `phone-password-${suffix}`);
     phone = { ...created, user: created.aor.slice(0, created.aor.indexOf("@")) };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SCENARIOS, type Sipp, runSipp, waitListening } from "../../media-node/egress/test/support/sipp.ts";
 import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
-import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import { freeSipPort, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
 import { adminFetch, eventually } from "../harness/admin.ts";
 import { CHROMIUM_ANSWER, CHROMIUM_OFFER } from "../harness/media-stub.ts";
 import { SipPhone, type IncomingCall, type OutgoingCall } from "../harness/sip-phone.ts";
@@ -107,10 +107,7 @@ describe("egress proxy: trunks and DIDs through the edge", { timeout: 120_000 },
 
   beforeAll(async () => {
     // One port for UDP and TCP, the same across the restart (the Record-Routes name it).
-    for (;;) {
-      sipPort = await freeUdpPort();
-      if (await assertTcpPortFree("egress", "127.0.0.1", sipPort, "-").then(() => true, () => false)) break;
-    }
+    sipPort = await freeSipPort();
     httpPort = await freeTcpPort();
     const policy = await adminFetch(stack, "PATCH", `/v1/subscribers/${alice.aor}/call-out`, { can_call_out: true, allowed_prefixes: ["+1"], max_concurrent_calls: 20, max_calls_per_minute: 200 });
     expect(policy.status, JSON.stringify(policy.json)).toBe(200);

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Baresip, freeBaresipPort, startBaresip } from "../../packages/sipedge/src/stack/baresip.ts";
-import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
-import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import type { EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
 import { adminFetch, eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
 import { CHROMIUM_OFFER } from "../harness/media-stub.ts";
+import { startPhoneEgress } from "../harness/phone-egress.ts";
 import { SipPhone } from "../harness/sip-phone.ts";
 import "../harness/stack-info.ts";
 
@@ -46,23 +46,8 @@ describe("a legacy phone (baresip) under SIP outbound, keeping its UDP flow aliv
   beforeAll(async () => {
     process.stdout.write(`[legacy-phones-outbound] ${logs}\n`);
     erin = await newSubscriber(stack, "erin-outbound", password);
-    for (;;) {
-      sipPort = await freeUdpPort();
-      if (await assertTcpPortFree("egress", HOST, sipPort, "-").then(() => true, () => false)) break;
-    }
-    egress = await startEgress({
-      id: ID,
-      host: HOST,
-      sipPort,
-      httpPort: await freeTcpPort(),
-      edgeUrl: stack.edgeUrl,
-      dynamoEndpoint: stack.dynamoEndpoint,
-      secret: stack.secrets.EGRESS_SECRET,
-      healthIntervalS: 0,
-      phoneDomains: [stack.domain],
-      phoneKeepaliveS: KEEPALIVE_S,
-      log: (line) => egressLog.write(line + "\n"),
-    });
+    egress = await startPhoneEgress(stack, ID, (line) => egressLog.write(line + "\n"), { phoneKeepaliveS: KEEPALIVE_S });
+    sipPort = egress.sip.port;
     phone = await startBaresip({
       host: HOST,
       sipPort: await freeBaresipPort(HOST),

@@ -8,11 +8,12 @@ import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { makeSelfSignedCert, type TestCert } from "../../media-node/egress/test/support/tls-cert.ts";
 import { type Baresip, freeBaresipPort, type TracedSipMessage, startBaresip } from "../../packages/sipedge/src/stack/baresip.ts";
-import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
-import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import type { EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
+import { freeTcpPort } from "../../packages/sipedge/src/stack/ports.ts";
 import { adminFetch, eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
 import { launchChromium } from "../harness/chromium.ts";
 import { CHROMIUM_ANSWER, CHROMIUM_OFFER } from "../harness/media-stub.ts";
+import { startPhoneEgress } from "../harness/phone-egress.ts";
 import { SipPhone } from "../harness/sip-phone.ts";
 import { SoftphonePages, waitForAudio, waitForState } from "../harness/softphone.ts";
 import "../harness/stack-info.ts";
@@ -50,25 +51,10 @@ describe("a legacy phone (baresip) over TLS through the egress", { timeout: 180_
     process.stdout.write(`[legacy-phones-tls] ${logs}\n`);
     cert = makeSelfSignedCert();
     dave = await newSubscriber(stack, "dave-tls", password);
-    let sipPort = 0;
-    for (;;) {
-      sipPort = await freeUdpPort();
-      if (await assertTcpPortFree("egress", HOST, sipPort, "-").then(() => true, () => false)) break;
-    }
     tlsPort = await freeTcpPort();
-    egress = await startEgress({
-      id: ID,
-      host: HOST,
-      sipPort,
-      httpPort: await freeTcpPort(),
-      edgeUrl: stack.edgeUrl,
-      dynamoEndpoint: stack.dynamoEndpoint,
-      secret: stack.secrets.EGRESS_SECRET,
-      healthIntervalS: 0,
-      phoneDomains: [stack.domain],
+    egress = await startPhoneEgress(stack, ID, (line) => egressLog.write(line + "\n"), {
       // The certificate is self-signed: as the CA it also vouches for the TLS gateway's (the same one).
       tls: { port: tlsPort, certFile: cert.certFile, keyFile: cert.keyFile, caFile: cert.certFile },
-      log: (line) => egressLog.write(line + "\n"),
     });
     phone = await startBaresip({
       host: HOST,

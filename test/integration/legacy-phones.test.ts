@@ -5,10 +5,10 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Baresip, freeBaresipPort, type RtpCounts, startBaresip } from "../../packages/sipedge/src/stack/baresip.ts";
-import { startEgress, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
-import { assertTcpPortFree, freeTcpPort, freeUdpPort } from "../../packages/sipedge/src/stack/ports.ts";
+import type { EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
 import { adminFetch, eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
 import { launchChromium } from "../harness/chromium.ts";
+import { startPhoneEgress } from "../harness/phone-egress.ts";
 import { SoftphonePages, stateOf, statsOf, waitForAudio, waitForState, type Phone } from "../harness/softphone.ts";
 import "../harness/stack-info.ts";
 
@@ -56,26 +56,11 @@ describe("a legacy phone (baresip) registered through the egress, and a browser 
   beforeAll(async () => {
     process.stdout.write(`[legacy-phones] ${logs}\n`);
     carol = await newSubscriber(stack, "carol", password);
-    for (;;) {
-      egressPort = await freeUdpPort();
-      if (await assertTcpPortFree("egress", "127.0.0.1", egressPort, "-").then(() => true, () => false)) break;
-    }
-    egress = await startEgress({
-      id: ID,
-      host: "127.0.0.1",
-      sipPort: egressPort,
-      httpPort: await freeTcpPort(),
-      edgeUrl: stack.edgeUrl,
-      dynamoEndpoint: stack.dynamoEndpoint,
-      secret: stack.secrets.EGRESS_SECRET,
-      // No trunk of this egress's: nothing to probe.
-      healthIntervalS: 0,
-      phoneDomains: [stack.domain],
-      log: (line) => {
-        egressLines.push(line);
-        egressLog.write(line + "\n");
-      },
+    egress = await startPhoneEgress(stack, ID, (line) => {
+      egressLines.push(line);
+      egressLog.write(line + "\n");
     });
+    egressPort = egress.sip.port;
     phone = await startBaresip({
       host: PHONE_HOST,
       sipPort: await freeBaresipPort(PHONE_HOST),

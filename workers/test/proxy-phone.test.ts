@@ -3,7 +3,9 @@
 // parts (the Route it preloads, the RPC to the EgressLink) are tested against
 // workerd and the real egress in test/integration.
 import { describe, expect, it } from "vitest";
+import { base64urlEncode } from "../src/proxy/base64url.ts";
 import { parsePathFlow, pathFlowId } from "../src/proxy/path-flow.ts";
+import { SIP_BRANCH_ANSWER_HEADER, SIP_BRANCH_OFFER_HEADER } from "../src/proxy/proxy-media.ts";
 import { ALICE, BOB, SDP, aliceAndBob, browserRequest, callerInDialog, invite, uacRouteSet } from "./proxy-world.ts";
 
 /** The egress's phone-side entry for the phone (what media-node/egress writes in Path and Record-Route). */
@@ -85,6 +87,46 @@ describe("proxy core: a legacy phone's flow", () => {
     const phone = b[0]!.agent.connect(PHONE_FLOW);
     await a1.send(invite({ callId: "mixed" }));
     expect(b[0]!.requests("INVITE")).toHaveLength(1);
+    expect(phone.requests("INVITE")).toEqual([]);
+  });
+
+  it("a user on a browser and a phone, called with the caller DO's plain-RTP offer (proxy-media.ts): the phone gets that offer as its body, the browser the WebRTC one; the phone's answer comes back marked", async () => {
+    const { w, a1, b } = aliceAndBob(["b1"]);
+    const phone = b[0]!.agent.connect(PHONE_FLOW);
+    const sipSdp = SDP.replace("UDP/TLS/RTP/SAVPF", "RTP/AVP").replace("127.0.0.1", "192.0.2.44");
+    const answers: Array<{ status: number; fromPhone: boolean }> = [];
+    // alice's DO as media/call-media.ts is for such a callee (pure fake: what it puts on the INVITE, what it sees back).
+    w.media.set(ALICE, {
+      offer: async (req) => {
+        req.set(SIP_BRANCH_OFFER_HEADER, base64urlEncode(sipSdp));
+        return true;
+      },
+      answer: async (res) => void answers.push({ status: res.status, fromPhone: res.has(SIP_BRANCH_ANSWER_HEADER) }),
+      end: async () => {},
+    });
+    await a1.send(invite({ callId: "mixed-both" }));
+    const toBrowser = b[0]!.lastRequest("INVITE");
+    const toPhone = phone.lastRequest("INVITE");
+    expect(toBrowser.body).toBe(SDP);
+    expect(toPhone.body).toBe(sipSdp);
+    expect(toPhone.get("Content-Type")).toBe("application/sdp");
+    for (const r of [toBrowser, toPhone]) expect(r.has(SIP_BRANCH_OFFER_HEADER)).toBe(false);
+
+    await b[0]!.reply(toBrowser, 183, { body: SDP, headers: [[SIP_BRANCH_ANSWER_HEADER, "1"]] }); // a socket cannot pass for a phone
+    await phone.reply(toPhone, 200, { body: sipSdp });
+    expect(answers).toEqual([
+      { status: 183, fromPhone: false },
+      { status: 200, fromPhone: true },
+    ]);
+    for (const r of a1.responses()) expect(r.has(SIP_BRANCH_ANSWER_HEADER)).toBe(false); // the marker ends at alice's DO
+    expect(b[0]!.requests("CANCEL")).toHaveLength(1);
+  });
+
+  it("the phones' offer from a socket is removed: only a DO may hand one over, so the phone is not rung", async () => {
+    const { a1, b } = aliceAndBob(["b1"]);
+    const phone = b[0]!.agent.connect(PHONE_FLOW);
+    await a1.send(invite({ callId: "mixed-forged", headers: [[SIP_BRANCH_OFFER_HEADER, base64urlEncode(SDP.replace("127.0.0.1", "203.0.113.9"))]] }));
+    expect(b[0]!.lastRequest("INVITE").has(SIP_BRANCH_OFFER_HEADER)).toBe(false);
     expect(phone.requests("INVITE")).toEqual([]);
   });
 });

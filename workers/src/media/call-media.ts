@@ -1,7 +1,8 @@
 import { SipUri, TelUri, type SipRequest, type SipResponse, type Uri } from "sip-parser-ts";
 import type { CdrRecord } from "../directory/cdrs.ts";
 import type { LogFields } from "../log.ts";
-import type { Hop, ProxyMedia } from "../proxy/index.ts";
+import { SIP_BRANCH_ANSWER_HEADER, SIP_BRANCH_OFFER_HEADER, type Hop, type ProxyMedia } from "../proxy/index.ts";
+import { base64urlEncode } from "../proxy/base64url.ts";
 import { egressLinkOf } from "../proxy/egress-hop.ts";
 import { isPathFlow } from "../proxy/path-flow.ts";
 import { aorOfUri } from "../proxy/uri-aor.ts";
@@ -24,13 +25,26 @@ export interface CallMediaDeps {
   ng(url: string): { request(command: string, dict: NgDict): Promise<NgReply> };
   /** Where the browser on one of this DO's flows is (its upgrade's `request.cf`). */
   locationOf(flowId: string): GeoPoint | undefined;
-  /** Whether a user answers only on legacy phones now (its DO's registrations): then a call to it is anchored for SIP. */
-  answersOnPhonesOnly?(aor: string): Promise<boolean>;
+  /**
+   * What a user answers on now (its DO's live registrations): only legacy
+   * phones → a call to it is anchored for SIP; browsers and phones → for
+   * both (one offer per kind, proxy-media.ts).
+   */
+  answerKinds?(aor: string): Promise<AnswerKinds>;
   cdrs: { put(record: CdrRecord): Promise<void> };
   now(): number;
   log(event: string, fields: LogFields, level?: "info" | "warn" | "error"): void;
   interfaces?: MediaInterfaces;
 }
+
+/** The kinds of device a user has live bindings for. */
+export interface AnswerKinds {
+  browsers: boolean;
+  phones: boolean;
+}
+
+/** rtpengine `via-branch` of each kind of branch of a mixed fork (one untagged monologue each). */
+const VIA_BRANCH = { browser: "sipedge-webrtc", sip: "sipedge-sip" } as const;
 
 /**
  * The media of the calls this DO owns (ARCHITECTURE.md "Who owns media"),
@@ -67,9 +81,10 @@ export class CallMedia implements ProxyMedia {
       deps.log("media-reoffer", { call_id: callId, node: existing.nodeId, method: req.method });
       return true;
     }
-    const leg = await initialLeg(route.source, route.target, (aor) => deps.answersOnPhonesOnly?.(aor) ?? Promise.resolve(false));
-    if (leg === undefined) return false;
-    const command = offerCommand(leg, { callId, fromTag }, req.body, this.interfaces);
+    const initial = await initialLeg(route.source, route.target, (aor) => deps.answerKinds?.(aor) ?? Promise.resolve({ browsers: true, phones: false }));
+    if (initial === undefined) return false;
+    const { leg, alsoPhones } = initial;
+    const command = offerCommand(leg, { callId, fromTag, ...(alsoPhones ? { viaBranch: VIA_BRANCH.browser } : {}) }, req.body, this.interfaces);
     const started = deps.now();
     let node: { id: string; region: string; ngUrl: string };
     let reply: NgReply;
@@ -90,7 +105,7 @@ export class CallMedia implements ProxyMedia {
       reply = served.value;
       node = served.node;
     }
-    deps.sessions.put({
+    const session: MediaSession = {
       callId,
       fromTag,
       leg,
@@ -100,10 +115,32 @@ export class CallMedia implements ProxyMedia {
       ...parties(req, leg),
       createdAt: existing?.createdAt ?? started,
       answeredAt: 0,
-    });
+      ...(alsoPhones ? { fork: "browsers" as const } : {}),
+    };
+    deps.sessions.put(session);
+    const original = req.body;
     req.setBody(fixupSdp(leg, "offer", sdpOf(reply)), "application/sdp");
-    deps.log("media-offer", { call_id: callId, node: node.id, region: node.region, leg, ms: deps.now() - started });
+    if (alsoPhones) await this.offerToPhones(session, req, original);
+    deps.log("media-offer", { call_id: callId, node: node.id, region: node.region, leg, ...(session.fork === "browsers+phones" ? { also: "browser-to-sip" } : {}), ms: deps.now() - started });
     return true;
+  }
+
+  /**
+   * A user on browsers and phones (proxy-media.ts): the same offer again on
+   * the call's node as browser → SIP under its own `via-branch`, for the
+   * callee's DO to give the phone branches. If rtpengine refuses it, only
+   * the browsers ring, as before.
+   */
+  private async offerToPhones(session: MediaSession, req: SipRequest, sdp: string): Promise<void> {
+    const call = { callId: session.callId, fromTag: session.fromTag, viaBranch: VIA_BRANCH.sip };
+    try {
+      const reply = await this.command(session, "offer", offerCommand("browser-to-sip", call, sdp, this.interfaces), 0);
+      req.set(SIP_BRANCH_OFFER_HEADER, base64urlEncode(fixupSdp("browser-to-sip", "offer", sdpOf(reply))));
+      session.fork = "browsers+phones";
+      this.deps.sessions.put(session);
+    } catch (err) {
+      this.deps.log("media-phone-offer-failed", { call_id: session.callId, node: session.nodeId, error: (err as Error).message }, "warn");
+    }
   }
 
   async answer(res: SipResponse, req: SipRequest): Promise<void> {
@@ -113,10 +150,13 @@ export class CallMedia implements ProxyMedia {
     const offerer = req.from.tag;
     const answerer = res.to.tag;
     if (session === undefined || offerer === undefined || answerer === undefined) return;
-    const leg = legOf(session, offerer);
+    // A mixed fork's answer: from a phone branch (the callee's DO marked it) or a browser's.
+    const fork = session.fork !== undefined && req.to.tag === undefined;
+    const leg = fork && session.fork === "browsers+phones" && res.has(SIP_BRANCH_ANSWER_HEADER) ? "browser-to-sip" : legOf(session, offerer);
+    const viaBranch = fork ? { viaBranch: leg === "browser-to-sip" ? VIA_BRANCH.sip : VIA_BRANCH.browser } : {};
     let reply: NgReply;
     try {
-      reply = await this.command(session, "answer", answerCommand(leg, { callId: session.callId, fromTag: offerer, toTag: answerer }, res.body), 0);
+      reply = await this.command(session, "answer", answerCommand(leg, { callId: session.callId, fromTag: offerer, toTag: answerer, ...viaBranch }, res.body), 0);
     } catch (err) {
       // The answer still goes on (the dialog is real); without rtpengine's
       // SDP the call will likely have no audio, so it is logged loudly.
@@ -127,6 +167,11 @@ export class CallMedia implements ProxyMedia {
     const current = deps.sessions.get(session.callId);
     if (current !== undefined && req.to.tag === undefined && res.status >= 200) {
       current.toTag = answerer;
+      // The branch that answered decides the call's leg from now on (re-offers, legOf).
+      if (current.fork !== undefined) {
+        current.leg = leg;
+        delete current.fork;
+      }
       if (current.answeredAt === 0) current.answeredAt = deps.now();
       deps.sessions.put(current);
     }
@@ -172,18 +217,22 @@ export class CallMedia implements ProxyMedia {
  * call to a user or to a trunk, the callee's for a call from a trunk. A
  * legacy phone (proxy/path-flow.ts) speaks plain RTP like a trunk: a
  * browser's call to a user who answers only on phones is anchored for SIP,
- * a phone's call to a browser user by the phone's DO, and calls between
+ * to one on browsers and phones for both (`alsoPhones`: offerToPhones), a
+ * phone's call to a browser user by the phone's DO, and calls between
  * phones and trunks are not anchored (RTP end to end).
  */
-async function initialLeg(source: Hop, target: Hop, answersOnPhonesOnly: (aor: string) => Promise<boolean>): Promise<MediaLeg | undefined> {
+async function initialLeg(source: Hop, target: Hop, answerKinds: (aor: string) => Promise<AnswerKinds>): Promise<{ leg: MediaLeg; alsoPhones: boolean } | undefined> {
   const toUser = target.kind === "user" && egressLinkOf(target) === undefined ? target.aor : undefined;
   if (isBrowser(source)) {
-    if (egressLinkOf(target) !== undefined) return "browser-to-sip";
-    if (toUser !== undefined) return (await answersOnPhonesOnly(toUser)) ? "browser-to-sip" : "browser-to-browser";
-    return undefined;
+    if (egressLinkOf(target) !== undefined) return { leg: "browser-to-sip", alsoPhones: false };
+    if (toUser === undefined) return undefined;
+    const kinds = await answerKinds(toUser);
+    if (kinds.phones && !kinds.browsers) return { leg: "browser-to-sip", alsoPhones: false };
+    return { leg: "browser-to-browser", alsoPhones: kinds.phones };
   }
-  if (source.kind === "flow") return toUser !== undefined && !(await answersOnPhonesOnly(toUser)) ? "sip-to-browser" : undefined;
-  if (isBrowser(target) && egressLinkOf(source) !== undefined) return "sip-to-browser";
+  // A phone's call: to browsers only (a user on phones only, or on both, rings by its browsers: proxy-core forkTargets).
+  if (source.kind === "flow") return toUser !== undefined && (await answerKinds(toUser)).browsers ? { leg: "sip-to-browser", alsoPhones: false } : undefined;
+  if (isBrowser(target) && egressLinkOf(source) !== undefined) return { leg: "sip-to-browser", alsoPhones: false };
   return undefined;
 }
 

@@ -23,6 +23,12 @@ export interface MediaSession {
   createdAt: number;
   /** When a 2xx answer went through, 0 while none. */
   answeredAt: number;
+  /**
+   * A fork to a user on browsers and phones (call-media.ts): the offer was
+   * made under the browsers' `via-branch`, and (`phones`) again browser →
+   * SIP under the phones' one. Set until a 2xx picks the branch, and so the leg.
+   */
+  fork?: "browsers" | "browsers+phones";
 }
 
 /** Sessions by Call-ID: one per call in a DO (a fork's answers share it, rtpengine tells them apart by to-tag). */

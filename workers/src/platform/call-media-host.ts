@@ -2,7 +2,7 @@ import { readConfig } from "../config.ts";
 import { CdrTable } from "../directory/cdrs.ts";
 import type { Env } from "../env.ts";
 import { logEvent } from "../log.ts";
-import { CallMedia } from "../media/call-media.ts";
+import { CallMedia, type AnswerKinds } from "../media/call-media.ts";
 import type { ProxyMedia } from "../proxy/index.ts";
 import { isolateMediaNodePool, withNearestMediaNode } from "../media/media-node-pool.ts";
 import { SqlMediaSessionStore } from "../media/media-session.ts";
@@ -24,7 +24,7 @@ export function callMediaFor(
   sql: SqlStorage,
   locationOf: (flowId: string) => ClientLocation | undefined,
   background: (work: Promise<void>) => void,
-  answersOnPhonesOnly?: (aor: string) => Promise<boolean>,
+  answerKinds?: (aor: string) => Promise<AnswerKinds>,
 ): ProxyMedia {
   const secret = env.NG_SECRET ?? "";
   const clients = new Map<string, NgClient>();
@@ -48,7 +48,7 @@ export function callMediaFor(
       return client;
     },
     locationOf: (flowId) => geoPointOf(locationOf(flowId)),
-    ...(answersOnPhonesOnly !== undefined ? { answersOnPhonesOnly } : {}),
+    ...(answerKinds !== undefined ? { answerKinds } : {}),
     cdrs: new CdrTable(readConfig(env)),
     now: Date.now,
     log: logEvent,

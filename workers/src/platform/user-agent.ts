@@ -19,6 +19,7 @@ import { SipError } from "../sip-error.ts";
 import { errorResponse, respond } from "../sip-responses.ts";
 import { dialogView, registrationView, type DialogView, type RegistrationView } from "./admin-views.ts";
 import { callMediaFor } from "./call-media-host.ts";
+import type { AnswerKinds } from "../media/call-media.ts";
 import { trunkRouterFor } from "./trunk-routing-host.ts";
 import { attachFlow, flowOf, newFlowId, type Flow } from "./flow.ts";
 import { FLOW_HEADERS } from "./flow-headers.ts";
@@ -156,7 +157,7 @@ export class UserAgent extends DurableObject<Env> {
         media: callMediaFor(this.env, this.ctx.storage.sql, (flowId) => {
           const ws = this.ctx.getWebSockets(flowId)[0];
           return ws === undefined ? undefined : flowOf(ws)?.location;
-        }, (work) => this.ctx.waitUntil(work), (target) => this.answersOnPhonesOnlyOf(target)),
+        }, (work) => this.ctx.waitUntil(work), (target) => this.answerKindsOf(target)),
       }),
     );
     this.flowRecovery = new FlowRecovery({
@@ -554,26 +555,26 @@ export class UserAgent extends DurableObject<Env> {
     }
   }
 
-  /** Whether `aor` answers only on legacy phones now: ours from our bindings, another's by RPC (media/call-media.ts). */
-  private async answersOnPhonesOnlyOf(aor: string): Promise<boolean> {
-    if (aor === this.aor?.aor) return this.answersOnPhonesOnly(aor);
-    return this.env.USER_AGENT.get(this.env.USER_AGENT.idFromName(aor)).answersOnPhonesOnly(aor);
+  /** What `aor` answers on now: ours from our bindings, another's by RPC (media/call-media.ts). */
+  private async answerKindsOf(aor: string): Promise<AnswerKinds> {
+    if (aor === this.aor?.aor) return this.answerKinds(aor);
+    return this.env.USER_AGENT.get(this.env.USER_AGENT.idFromName(aor)).answerKinds(aor);
   }
 
   /**
-   * RPC from a caller's DO, before it anchors a call to this user: true
-   * when every live binding is a legacy phone's (proxy/path-flow.ts), so the
-   * call's media is anchored for plain RTP. With a browser too, the call is
-   * anchored for browsers (the phone would get WebRTC SDP and refuse it).
+   * RPC from a caller's DO, before it anchors a call to this user: whether
+   * it has live browser sockets and legacy phones (proxy/path-flow.ts). Only
+   * phones: the call is anchored for plain RTP; both: for each kind, one
+   * offer per kind (proxy/proxy-media.ts).
    */
-  async answersOnPhonesOnly(aor: string): Promise<boolean> {
+  async answerKinds(aor: string): Promise<AnswerKinds> {
     await this.ready(aor);
-    let phones = 0;
+    const kinds: AnswerKinds = { browsers: false, phones: false };
     for (const b of this.bindings.list(Date.now())) {
-      if (isPathFlow(b.flowId)) phones++;
-      else if (this.socket(b.flowId) !== undefined) return false;
+      if (isPathFlow(b.flowId)) kinds.phones = true;
+      else if (this.socket(b.flowId) !== undefined) kinds.browsers = true;
     }
-    return phones > 0;
+    return kinds;
   }
 
   /** RPC from the admin API: the AOR's current bindings. */

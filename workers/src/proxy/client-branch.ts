@@ -21,6 +21,11 @@ export function branchCopy(base: string, requestUri: string | undefined, via: st
   return copy.toString();
 }
 
+/** The same request with another SDP body (a phone branch's offer in a mixed fork, proxy-media.ts). */
+export function withSdpBody(base: string, sdp: string): string {
+  return (parseMessage(base) as SipRequest).setBody(sdp, "application/sdp").toString();
+}
+
 /**
  * §9.1: a CANCEL for a branch has the Request-URI, Call-ID, To, From, CSeq
  * number and Route of the request it cancels, and one Via: the branch's own,

@@ -7,7 +7,7 @@
 export { ProxyCore, ALLOW } from "./proxy-core.ts";
 export { DEFAULT_PROXY_CONFIG, type AuthOutcome, type FlowBinding, type ProxyConfig, type ProxyHost, type TrunkRoute } from "./proxy-host.ts";
 export type { ProxyStore } from "./proxy-store.ts";
-export type { ProxyMedia } from "./proxy-media.ts";
+export { SIP_BRANCH_ANSWER_HEADER, SIP_BRANCH_OFFER_HEADER, type ProxyMedia } from "./proxy-media.ts";
 export { MemoryProxyStore } from "./memory-proxy-store.ts";
 export { SqlProxyStore, type SqlExec } from "./sql-proxy-store.ts";
 export { PROXY_MIGRATIONS } from "./proxy-schema.ts";

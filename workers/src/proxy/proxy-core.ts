@@ -1,6 +1,7 @@
 import { SipParseError, SipRequest, SipResponse, createResponse, parseMessage } from "sip-parser-ts";
 import { SipError } from "../sip-error.ts";
-import { branchCopy } from "./client-branch.ts";
+import { base64urlDecode } from "./base64url.ts";
+import { branchCopy, withSdpBody } from "./client-branch.ts";
 import type { DialogSummary } from "./dialog.ts";
 import { describeHop, flowHop, sameHop, userHop, type Hop } from "./hop.ts";
 import { detectLoop, loopOf } from "./loop-detection.ts";
@@ -10,6 +11,7 @@ import { consumeRoute, nextHopOf } from "./loose-routing.ts";
 import { ProxyContext, errorText, safe, type Outgoing, type RouteInfo } from "./proxy-context.ts";
 import { ProxyDialogs } from "./proxy-dialogs.ts";
 import type { ProxyConfig, ProxyHost } from "./proxy-host.ts";
+import { SIP_BRANCH_OFFER_HEADER } from "./proxy-media.ts";
 import { TIMER_PREFIX, branchTimerKey, parseTimerKey } from "./proxy-timers.ts";
 import type { ProxyTransaction } from "./proxy-transaction.ts";
 import { statelessBranch, txBranch } from "./proxy-via.ts";
@@ -149,6 +151,8 @@ export class ProxyCore {
   // ---- requests --------------------------------------------------------------
 
   private async onRequest(req: SipRequest, source: Hop, excludeFlow?: string): Promise<void> {
+    // Only a DO may hand a phone branch its offer (proxy-media.ts).
+    if (source.kind === "flow") req.remove(SIP_BRANCH_OFFER_HEADER);
     try {
       if (req.method === "ACK") return await this.onAck(req, source);
       if (req.method === "CANCEL") return await this.onCancel(req, source);
@@ -280,23 +284,24 @@ export class ProxyCore {
     }
     if (inDialog) throw new SipError(481, "Call/Transaction Does Not Exist", [], "in-dialog-without-route");
     if (local !== this.ctx.aor) throw new SipError(404, "Not Found", [], "not-this-user");
-    return this.forkTargets(excludeFlow, req.contentLength > 0);
+    return this.forkTargets(excludeFlow, req.contentLength > 0, source.kind === "user" && req.has(SIP_BRANCH_OFFER_HEADER));
   }
 
   /**
    * A request for our user: one branch per live flow (parallel forking,
    * §16.5, §16.6). With an SDP offer and both browsers and legacy phones
-   * registered, only the browsers ring: one offer cannot be WebRTC for the
-   * ones and plain RTP for the others (media/call-media.ts anchors it for
-   * browsers then).
+   * registered, one offer cannot be WebRTC for the ones and plain RTP for
+   * the others: the phones ring only when the caller's DO sent a plain-RTP
+   * offer for them (`sipOffer`, proxy-media.ts), else only the browsers do.
    */
-  private async forkTargets(excludeFlow: string | undefined, hasSdp: boolean): Promise<Target[]> {
+  private async forkTargets(excludeFlow: string | undefined, hasSdp: boolean, sipOffer: boolean): Promise<Target[]> {
     let flows = this.ctx.host.flows();
-    if (hasSdp && flows.some((f) => isPathFlow(f.flowId)) && flows.some((f) => !isPathFlow(f.flowId))) flows = flows.filter((f) => !isPathFlow(f.flowId));
+    const mixed = hasSdp && flows.some((f) => isPathFlow(f.flowId)) && flows.some((f) => !isPathFlow(f.flowId));
+    if (mixed && !sipOffer) flows = flows.filter((f) => !isPathFlow(f.flowId));
     const targets: Target[] = [];
     for (const f of flows) {
       // A user calling herself does not ring the tab she calls from.
-      if (f.flowId !== excludeFlow) targets.push({ hop: flowHop(f.flowId), requestUri: f.contact, recordRouteFlow: f.flowId });
+      if (f.flowId !== excludeFlow) targets.push({ hop: flowHop(f.flowId), requestUri: f.contact, recordRouteFlow: f.flowId, ...(mixed && isPathFlow(f.flowId) ? { sipOffer: true as const } : {}) });
     }
     if (targets.length > 0) return targets;
     if (flows.length === 0 && !(await this.ctx.host.userExists(this.ctx.aor))) throw new SipError(404, "Not Found", [], "unknown-user");
@@ -320,7 +325,12 @@ export class ProxyCore {
   ): Promise<void> {
     const { ctx } = this;
     const now = ctx.now();
+    // The phones' offer of a mixed fork goes to another DO as is, to sockets and phones only as a body.
+    const sipOffer = req.get(SIP_BRANCH_OFFER_HEADER);
+    if (targets.some((t) => t.hop.kind !== "user")) req.remove(SIP_BRANCH_OFFER_HEADER);
     const base = req.toString();
+    const sipSdp = targets.some((t) => t.sipOffer) && sipOffer !== undefined ? base64urlDecode(sipOffer) : undefined;
+    const sipBase = sipSdp === undefined ? undefined : withSdpBody(base, sipSdp);
     const tx: ProxyTransaction = {
       id: ctx.nextId(),
       key,
@@ -347,6 +357,7 @@ export class ProxyCore {
       best: null,
       challenges: [],
       ...(media ? { media: true as const } : {}),
+      ...(sipBase !== undefined ? { sipOffer: true as const } : {}),
     };
     ctx.rememberRequest(tx.id, req);
     ctx.store.insertTransaction(tx);
@@ -363,7 +374,7 @@ export class ProxyCore {
       const t = targets[b.n]!;
       const rrFlow = source.kind === "flow" ? source.flowId : t.recordRouteFlow;
       const rr = recordRoute && rrFlow !== undefined ? ctx.recordRouteFor(rrFlow) : undefined;
-      const text = branchCopy(base, t.requestUri, ctx.via(txBranch(loop, tx.id, b.n)), rr);
+      const text = branchCopy(t.sipOffer === true && sipBase !== undefined ? sipBase : base, t.requestUri, ctx.via(txBranch(loop, tx.id, b.n)), rr);
       if (b.target.kind === "user") {
         rpc.push({ n: b.n, aor: b.target.aor, text });
       } else if (!ctx.host.sendToFlow(b.target.flowId, text)) {
@@ -493,6 +504,8 @@ interface Target {
   recordRouteFlow?: string;
   /** The flow came from a flow token in a Route (in-dialog), not from a binding. */
   byFlowToken?: boolean;
+  /** A phone in a mixed fork: it gets the caller DO's plain-RTP offer as its body (proxy-media.ts). */
+  sipOffer?: true;
 }
 
 /** Methods whose Record-Route matters: they create dialogs (§12, RFC 6665 §4.1, RFC 3515). */

@@ -2,6 +2,23 @@ import type { SipRequest, SipResponse } from "sip-parser-ts";
 import type { Hop } from "./hop.ts";
 
 /**
+ * A user on browsers *and* legacy phones (a ring-all fork with one SDP
+ * offer): the caller's DO anchors the call for both kinds of device at once
+ * (rtpengine `via-branch`, one offer per kind) and passes the plain-RTP
+ * offer to the callee's DO in this header, base64url; the callee's DO gives
+ * it to the phone branches and the WebRTC body to the browser branches.
+ * Only a DO sets it: the proxy core removes it from every request a socket
+ * or phone sends.
+ */
+export const SIP_BRANCH_OFFER_HEADER = "X-Sipedge-Sip-Offer";
+/**
+ * On a response from a phone branch of such a fork, set by the callee's DO
+ * (and removed from what sockets send): the caller's DO answers it as the
+ * plain-RTP branch.
+ */
+export const SIP_BRANCH_ANSWER_HEADER = "X-Sipedge-Sip-Answer";
+
+/**
  * What the proxy core asks of the media layer (ARCHITECTURE.md "Who owns
  * media"), when the host has one: the SDP of a call passes through it at
  * the points RFC 3264's offer/answer model puts it, and the core tells it

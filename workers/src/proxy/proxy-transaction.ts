@@ -53,6 +53,8 @@ export interface ProxyTransaction {
   challenges: Array<[name: string, value: string]>;
   /** The media layer took this request's SDP offer (proxy-media.ts): its 18x/2xx with SDP are its answers. */
   media?: true;
+  /** Its phone branches got the caller DO's plain-RTP offer (a mixed fork, proxy-media.ts): their responses are marked. */
+  sipOffer?: true;
 }
 
 /**

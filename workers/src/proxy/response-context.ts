@@ -3,8 +3,10 @@ import { challengeHeaderFor, isBetterFinal, upstreamStatus } from "./best-respon
 import { ackRequest, cancelRequest } from "./client-branch.ts";
 import { egressLinkOf } from "./egress-hop.ts";
 import { describeHop, sameHop, type Hop } from "./hop.ts";
+import { isPathFlow } from "./path-flow.ts";
 import { errorText, safe, type Outgoing, type ProxyContext } from "./proxy-context.ts";
 import type { ProxyDialogs } from "./proxy-dialogs.ts";
+import { SIP_BRANCH_ANSWER_HEADER } from "./proxy-media.ts";
 import { CANCEL_WAIT_MS, TIMER_B_MS, TIMER_C_MS, TIMER_F_MS, TIMER_M_MS, branchTimerKey } from "./proxy-timers.ts";
 import { isPending, type ClientBranch, type ProxyTransaction } from "./proxy-transaction.ts";
 import { decodeViaAor, parseOurBranch, txBranch } from "./proxy-via.ts";
@@ -74,6 +76,10 @@ export class ResponseContext {
     if (method === "CANCEL") return; // the answer to our CANCEL (§9.1): the INVITE's own final response is what matters
     if (method !== tx.method) return;
     res.removeFirst("Via"); // §16.7 step 3
+    if (from.kind === "flow") {
+      res.remove(SIP_BRANCH_ANSWER_HEADER); // only we say a response is a phone's (proxy-media.ts)
+      if (tx.sipOffer === true && isPathFlow(from.flowId)) res.set(SIP_BRANCH_ANSWER_HEADER, "1");
+    }
     let current: ProxyTransaction | undefined = tx;
     if (tx.media === true && ctx.host.media !== undefined && res.status > 100 && res.status < 300 && res.contentLength > 0) {
       // RFC 3264 §4: the SDP answer goes through the media layer; other
@@ -81,6 +87,7 @@ export class ResponseContext {
       await ctx.host.media.answer(res, ctx.requestOf(tx));
       current = ctx.store.getTransaction(tx.id);
     }
+    if (from.kind === "user") res.remove(SIP_BRANCH_ANSWER_HEADER);
     const branch = current?.branches[ours.n];
     if (current === undefined || branch === undefined) return;
     if (res.status < 200) await this.provisional(current, branch, res);

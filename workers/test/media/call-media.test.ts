@@ -5,7 +5,8 @@
 // test/integration (calls-libraries, media-calls, softphone).
 import { describe, expect, it } from "vitest";
 import type { CdrRecord } from "../../src/directory/cdrs.ts";
-import { CallMedia } from "../../src/media/call-media.ts";
+import { CallMedia, type AnswerKinds } from "../../src/media/call-media.ts";
+import { pathFlowId } from "../../src/proxy/path-flow.ts";
 import type { MediaNode } from "../../src/media/media-node-record.ts";
 import { MemoryMediaSessionStore } from "../../src/media/media-session.ts";
 import type { NgDict, NgReply } from "../../src/media/ng-client.ts";
@@ -25,17 +26,18 @@ interface Sent {
 }
 
 /** A CallMedia per DO of `w`, sharing one fake rtpengine. */
-function withMedia(w: World, opts: { place?: "ok" | "none"; fail?: (command: string) => Error | undefined } = {}) {
+function withMedia(w: World, opts: { place?: "ok" | "none"; fail?: (command: string, dict: NgDict) => Error | undefined; answerKinds?: AnswerKinds } = {}) {
   const sent: Sent[] = [];
   const cdrs: CdrRecord[] = [];
   const sessions = new Map<string, MemoryMediaSessionStore>();
   const ng = (url: string) => ({
     async request(command: string, dict: NgDict): Promise<NgReply> {
       sent.push({ url, command, dict });
-      const err = opts.fail?.(command);
+      const err = opts.fail?.(command, dict);
       if (err !== undefined) throw err;
       if (command === "delete") return { result: "ok", totals: { RTP: { packets: 42, bytes: 4200, errors: 0 }, RTCP: { packets: 3 } } };
-      return { result: "ok", sdp: `${SDP}a=rtpengine:${command}:${String(dict["from-tag"])}\r\n` };
+      const branch = dict["via-branch"] === undefined ? "" : `:${String(dict["via-branch"])}`;
+      return { result: "ok", sdp: `${SDP}a=rtpengine:${command}:${String(dict["from-tag"])}${branch}\r\n` };
     },
   });
   for (const aor of [ALICE, BOB]) {
@@ -51,6 +53,7 @@ function withMedia(w: World, opts: { place?: "ok" | "none"; fail?: (command: str
         },
         ng,
         locationOf: () => undefined,
+        ...(opts.answerKinds !== undefined ? { answerKinds: async () => opts.answerKinds! } : {}),
         cdrs: { put: async (r) => void cdrs.push(r) },
         now: () => w.now,
         log: () => undefined,
@@ -104,6 +107,62 @@ describe("media lifecycle in the caller's DO", () => {
     expect(m.sent[2]!.dict).toMatchObject({ "from-tag": ok.to.tag!, "to-tag": "atag" });
     expect(m.sent[3]!.dict).toMatchObject({ "from-tag": ok.to.tag!, "to-tag": "atag" });
     expect(answered.lastResponse(200).body).toContain(`a=rtpengine:answer:${ok.to.tag}`);
+  });
+
+  describe("a callee on a browser and a legacy phone (one offer per kind, rtpengine via-branch)", () => {
+    const PHONE = pathFlowId({ linkId: "edge-eu-1", route: "sip:ph1.x.0123456789abcdef0123@192.0.2.1:5060;transport=udp;lr" });
+    const kinds = { browsers: true, phones: true };
+
+    it("both ring, each with its own offer; the phone answers: answered as the SIP branch, and the call is browser → SIP from then on", async () => {
+      const world = aliceAndBob(["b1"]);
+      const phone = world.bob.connect(PHONE);
+      const m = withMedia(world.w, { answerKinds: kinds });
+      await world.a1.send(invite({ callId: "fork-phone" }));
+      expect(m.commands()).toEqual(["offer", "offer"]);
+      expect(m.sent[0]!.dict).toMatchObject({ "via-branch": "sipedge-webrtc", "transport-protocol": "UDP/TLS/RTP/SAVPF" });
+      expect(m.sent[1]!.dict).toMatchObject({ "via-branch": "sipedge-sip", "transport-protocol": "RTP/AVP", "from-tag": "atag" });
+      expect(world.b[0]!.lastRequest("INVITE").body).toContain("a=rtpengine:offer:atag:sipedge-webrtc");
+      const toPhone = phone.lastRequest("INVITE");
+      expect(toPhone.body).toContain("a=rtpengine:offer:atag:sipedge-sip");
+      expect(toPhone.has("X-Sipedge-Sip-Offer")).toBe(false);
+
+      await world.b[0]!.reply(world.b[0]!.lastRequest("INVITE"), 180); // ringing: a branch can be cancelled (§9.1)
+      await phone.reply(toPhone, 200, { body: SDP });
+      const ok = world.a1.lastResponse(200);
+      expect(m.sent[2]).toMatchObject({ command: "answer", dict: { "via-branch": "sipedge-sip", "to-tag": ok.to.tag!, "rtcp-mux": expect.anything() } });
+      expect(ok.body).toContain("a=rtpengine:answer:atag:sipedge-sip");
+      expect(ok.has("X-Sipedge-Sip-Answer")).toBe(false);
+      expect(m.sessions.get(ALICE)!.get("fork-phone")).toMatchObject({ leg: "browser-to-sip", toTag: ok.to.tag });
+      expect(m.sessions.get(ALICE)!.get("fork-phone")!.fork).toBeUndefined();
+      expect(world.b[0]!.requests("CANCEL")).toHaveLength(1);
+
+      // A re-INVITE from alice (hold) is offered as browser → SIP, without a via-branch (the to-tag names the branch now).
+      await world.a1.send(callerInDialog("INVITE", ok, 3).replace("Content-Length: 0\r\n\r\n", `Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`));
+      expect(m.sent[3]).toMatchObject({ command: "offer", dict: { "transport-protocol": "RTP/AVP", "to-tag": ok.to.tag! } });
+      expect(m.sent[3]!.dict["via-branch"]).toBeUndefined();
+    });
+
+    it("the browser answers: answered as the WebRTC branch, the phone is cancelled", async () => {
+      const world = aliceAndBob(["b1"]);
+      const phone = world.bob.connect(PHONE);
+      const m = withMedia(world.w, { answerKinds: kinds });
+      await world.a1.send(invite({ callId: "fork-browser" }));
+      await phone.reply(phone.lastRequest("INVITE"), 180);
+      await world.b[0]!.reply(world.b[0]!.lastRequest("INVITE"), 200, { body: SDP });
+      expect(m.sent[2]).toMatchObject({ command: "answer", dict: { "via-branch": "sipedge-webrtc", "transport-protocol": "UDP/TLS/RTP/SAVPF" } });
+      expect(m.sessions.get(ALICE)!.get("fork-browser")).toMatchObject({ leg: "browser-to-browser" });
+      expect(phone.requests("CANCEL")).toHaveLength(1);
+    });
+
+    it("rtpengine refusing the phones' offer: only the browser rings, answered under the browsers' via-branch", async () => {
+      const world = aliceAndBob(["b1"]);
+      const phone = world.bob.connect(PHONE);
+      const m = withMedia(world.w, { answerKinds: kinds, fail: (command, dict) => (command === "offer" && dict["via-branch"] === "sipedge-sip" ? new NgError("offer", "rtpengine: Unsupported") : undefined) });
+      await world.a1.send(invite({ callId: "fork-refused" }));
+      expect(phone.requests("INVITE")).toEqual([]);
+      await world.b[0]!.reply(world.b[0]!.lastRequest("INVITE"), 200, { body: SDP });
+      expect(m.sent[2]).toMatchObject({ command: "answer", dict: { "via-branch": "sipedge-webrtc" } });
+    });
   });
 
   it("a re-INVITE from the caller is re-offered on the same node", async () => {

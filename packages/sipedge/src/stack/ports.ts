@@ -61,6 +61,14 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
   }
 }
 
+/** A port free for UDP and TCP alike: an egress listens on both with one number (its Path and Record-Routes name it). */
+export async function freeSipPort(host = "127.0.0.1"): Promise<number> {
+  for (;;) {
+    const port = await freeUdpPort(host);
+    if (await assertTcpPortFree("SIP", host, port, "-").then(() => true, () => false)) return port;
+  }
+}
+
 /** A UDP port the kernel says is free now. */
 export function freeUdpPort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
