@@ -75,6 +75,7 @@ describe("npm start", () => {
     const passwords = [...first.output().matchAll(/demo user +(\S+) +password (\S+)/g)].map((m) => `${m[1]}=${m[2]}`);
     // The demo desk phone registered through the egress before "ready" (it waits for the registrar's 200).
     expect(first.output()).toMatch(/desk phone \(baresip\) at sip:127\.0\.0\.1:\d+, carol@example\.com registered through egress "local"/);
+    expect(first.output()).toMatch(/sign in as carol@example\.com \(password \S+\) in another tab too/);
     expect(passwords).toHaveLength(2);
     const health = await fetch(`http://127.0.0.1:${ports.edge}/healthz`);
     expect(health.status).toBe(200);

@@ -127,6 +127,7 @@ export async function startDemoLegacyPhone(opts: DemoLegacyPhoneOptions): Promis
       `  as ${caller.aor}, dial ${DEMO_LEGACY_PHONE.number} on the softphone: it answers at once and plays a tone, and logs the DTMF you press.`,
       `  ${callee.aor} has the DID ${DEMO_LEGACY_PHONE.did}: a SIP phone at ${opts.host} (e.g. \`sipp -sn uac -s ${DEMO_LEGACY_PHONE.did} ${opts.host}:<egress SIP port>\`) calling it rings ${callee.aor}.`,
       `desk phone (baresip) at sip:${opts.host}:${opts.sipPort + 2}, ${deskAor} registered through egress "${opts.egressId}": dial ${DEMO_DESK_USER} on the softphone; it answers at once.`,
+      `  sign in as ${deskAor} (password ${opts.deskPassword}) in another tab too: a call to ${DEMO_DESK_USER} then rings the tab and the desk phone.`,
     ],
   };
 }
