@@ -65,7 +65,7 @@ export class CallMedia implements ProxyMedia {
     this.interfaces = deps.interfaces ?? DEFAULT_INTERFACES;
   }
 
-  async offer(req: SipRequest, route: { source: Hop; target: Hop; inDialog: boolean }): Promise<boolean> {
+  async offer(req: SipRequest, route: { source: Hop; target: Hop; inDialog: boolean; phones?: boolean }): Promise<boolean> {
     if (!isSdp(req)) return false;
     const { deps } = this;
     const callId = req.callId;
@@ -81,7 +81,7 @@ export class CallMedia implements ProxyMedia {
       deps.log("media-reoffer", { call_id: callId, node: existing.nodeId, method: req.method });
       return true;
     }
-    const initial = await initialLeg(route.source, route.target, (aor) => deps.answerKinds?.(aor) ?? Promise.resolve({ browsers: true, phones: false }));
+    const initial = await initialLeg(route, (aor) => deps.answerKinds?.(aor) ?? Promise.resolve({ browsers: true, phones: false }));
     if (initial === undefined) return false;
     const { leg, alsoPhones } = initial;
     const command = offerCommand(leg, { callId, fromTag, ...(alsoPhones ? { viaBranch: VIA_BRANCH.browser } : {}) }, req.body, this.interfaces);
@@ -121,21 +121,22 @@ export class CallMedia implements ProxyMedia {
     const original = req.body;
     req.setBody(fixupSdp(leg, "offer", sdpOf(reply)), "application/sdp");
     if (alsoPhones) await this.offerToPhones(session, req, original);
-    deps.log("media-offer", { call_id: callId, node: node.id, region: node.region, leg, ...(session.fork === "browsers+phones" ? { also: "browser-to-sip" } : {}), ms: deps.now() - started });
+    deps.log("media-offer", { call_id: callId, node: node.id, region: node.region, leg, ...(session.fork === "browsers+phones" ? { also: phoneLeg(leg) } : {}), ms: deps.now() - started });
     return true;
   }
 
   /**
    * A user on browsers and phones (proxy-media.ts): the same offer again on
-   * the call's node as browser → SIP under its own `via-branch`, for the
-   * callee's DO to give the phone branches. If rtpengine refuses it, only
-   * the browsers ring, as before.
+   * the call's node toward SIP (`phoneLeg`) under its own `via-branch`, for
+   * the forking DO to give the phone branches. If rtpengine refuses it, only
+   * the browsers ring.
    */
   private async offerToPhones(session: MediaSession, req: SipRequest, sdp: string): Promise<void> {
     const call = { callId: session.callId, fromTag: session.fromTag, viaBranch: VIA_BRANCH.sip };
+    const leg = phoneLeg(session.leg);
     try {
-      const reply = await this.command(session, "offer", offerCommand("browser-to-sip", call, sdp, this.interfaces), 0);
-      req.set(SIP_BRANCH_OFFER_HEADER, base64urlEncode(fixupSdp("browser-to-sip", "offer", sdpOf(reply))));
+      const reply = await this.command(session, "offer", offerCommand(leg, call, sdp, this.interfaces), 0);
+      req.set(SIP_BRANCH_OFFER_HEADER, base64urlEncode(fixupSdp(leg, "offer", sdpOf(reply))));
       session.fork = "browsers+phones";
       this.deps.sessions.put(session);
     } catch (err) {
@@ -152,8 +153,9 @@ export class CallMedia implements ProxyMedia {
     if (session === undefined || offerer === undefined || answerer === undefined) return;
     // A mixed fork's answer: from a phone branch (the callee's DO marked it) or a browser's.
     const fork = session.fork !== undefined && req.to.tag === undefined;
-    const leg = fork && session.fork === "browsers+phones" && res.has(SIP_BRANCH_ANSWER_HEADER) ? "browser-to-sip" : legOf(session, offerer);
-    const viaBranch = fork ? { viaBranch: leg === "browser-to-sip" ? VIA_BRANCH.sip : VIA_BRANCH.browser } : {};
+    const toPhone = fork && session.fork === "browsers+phones" && res.has(SIP_BRANCH_ANSWER_HEADER);
+    const leg = toPhone ? phoneLeg(session.leg) : legOf(session, offerer);
+    const viaBranch = fork ? { viaBranch: toPhone ? VIA_BRANCH.sip : VIA_BRANCH.browser } : {};
     let reply: NgReply;
     try {
       reply = await this.command(session, "answer", answerCommand(leg, { callId: session.callId, fromTag: offerer, toTag: answerer, ...viaBranch }, res.body), 0);
@@ -218,10 +220,12 @@ export class CallMedia implements ProxyMedia {
  * legacy phone (proxy/path-flow.ts) speaks plain RTP like a trunk: a
  * browser's call to a user who answers only on phones is anchored for SIP,
  * to one on browsers and phones for both (`alsoPhones`: offerToPhones), a
- * phone's call to a browser user by the phone's DO, and calls between
- * phones and trunks are not anchored (RTP end to end).
+ * phone's call to a browser user by the phone's DO (its phones, if any,
+ * SIP → SIP), and calls between phones and trunks only are not anchored
+ * (RTP end to end).
  */
-async function initialLeg(source: Hop, target: Hop, answerKinds: (aor: string) => Promise<AnswerKinds>): Promise<{ leg: MediaLeg; alsoPhones: boolean } | undefined> {
+async function initialLeg(route: { source: Hop; target: Hop; phones?: boolean }, answerKinds: (aor: string) => Promise<AnswerKinds>): Promise<{ leg: MediaLeg; alsoPhones: boolean } | undefined> {
+  const { source, target } = route;
   const toUser = target.kind === "user" && egressLinkOf(target) === undefined ? target.aor : undefined;
   if (isBrowser(source)) {
     if (egressLinkOf(target) !== undefined) return { leg: "browser-to-sip", alsoPhones: false };
@@ -230,10 +234,20 @@ async function initialLeg(source: Hop, target: Hop, answerKinds: (aor: string) =
     if (kinds.phones && !kinds.browsers) return { leg: "browser-to-sip", alsoPhones: false };
     return { leg: "browser-to-browser", alsoPhones: kinds.phones };
   }
-  // A phone's call: to browsers only (a user on phones only, or on both, rings by its browsers: proxy-core forkTargets).
-  if (source.kind === "flow") return toUser !== undefined && (await answerKinds(toUser)).browsers ? { leg: "sip-to-browser", alsoPhones: false } : undefined;
-  if (isBrowser(target) && egressLinkOf(source) !== undefined) return { leg: "sip-to-browser", alsoPhones: false };
+  // A phone's call to a user on browsers (and phones: they get a SIP → SIP offer of their own).
+  if (source.kind === "flow") {
+    if (toUser === undefined) return undefined;
+    const kinds = await answerKinds(toUser);
+    return kinds.browsers ? { leg: "sip-to-browser", alsoPhones: kinds.phones } : undefined;
+  }
+  // A carrier's call, forked here to browsers (and phones, `route.phones`).
+  if (isBrowser(target) && egressLinkOf(source) !== undefined) return { leg: "sip-to-browser", alsoPhones: route.phones === true };
   return undefined;
+}
+
+/** The leg of the phone branches of a mixed fork, by the call's leg toward its browsers. */
+function phoneLeg(leg: MediaLeg): MediaLeg {
+  return leg === "sip-to-browser" ? "sip-to-sip" : "browser-to-sip";
 }
 
 /** A WebSocket flow: a browser (a legacy phone's flow is SIP, path-flow.ts). */

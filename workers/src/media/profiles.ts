@@ -17,7 +17,7 @@ import { restoreBundleGroup, stripAttributes } from "./sdp-fixups.ts";
  * How rtpengine reads them: flags in an `offer` shape the SDP going to the
  * answerer; flags in an `answer` shape the SDP going back to the offerer.
  */
-export type MediaLeg = "browser-to-sip" | "sip-to-browser" | "browser-to-browser";
+export type MediaLeg = "browser-to-sip" | "sip-to-browser" | "browser-to-browser" | "sip-to-sip";
 export type SdpPhase = "offer" | "answer";
 export type Side = "browser" | "sip";
 
@@ -102,6 +102,16 @@ export const MEDIA_PROFILES: Readonly<Record<MediaLeg, LegProfile>> = {
     answerer: "browser",
     // rtpengine offers `a=setup:actpass` and picks its role from the browser's answer.
     offer: { toward: "browser", flags: TOWARD_BROWSER, fixups: FOR_BROWSER },
+    answer: { toward: "sip", flags: TOWARD_SIP, fixups: FOR_SIP },
+  },
+
+  // A phone or trunk to a legacy phone, anchored only when the callee also
+  // rings on a browser (a ring-all fork, media/call-media.ts): plain RTP both
+  // ways, RTCP on its own port, codecs as offered.
+  "sip-to-sip": {
+    offerer: "sip",
+    answerer: "sip",
+    offer: { toward: "sip", flags: TOWARD_SIP, fixups: FOR_SIP },
     answer: { toward: "sip", flags: TOWARD_SIP, fixups: FOR_SIP },
   },
 

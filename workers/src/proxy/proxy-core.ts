@@ -5,7 +5,7 @@ import { branchCopy, withSdpBody } from "./client-branch.ts";
 import type { DialogSummary } from "./dialog.ts";
 import { describeHop, flowHop, sameHop, userHop, type Hop } from "./hop.ts";
 import { detectLoop, loopOf } from "./loop-detection.ts";
-import { egressHop } from "./egress-hop.ts";
+import { egressHop, egressLinkOf } from "./egress-hop.ts";
 import { isPathFlow } from "./path-flow.ts";
 import { consumeRoute, nextHopOf } from "./loose-routing.ts";
 import { ProxyContext, errorText, safe, type Outgoing, type RouteInfo } from "./proxy-context.ts";
@@ -151,8 +151,8 @@ export class ProxyCore {
   // ---- requests --------------------------------------------------------------
 
   private async onRequest(req: SipRequest, source: Hop, excludeFlow?: string): Promise<void> {
-    // Only a DO may hand a phone branch its offer (proxy-media.ts).
-    if (source.kind === "flow") req.remove(SIP_BRANCH_OFFER_HEADER);
+    // Only a user's DO may hand a phone branch its offer (proxy-media.ts): not a socket, a phone or a carrier.
+    if (source.kind === "flow" || egressLinkOf(source) !== undefined) req.remove(SIP_BRANCH_OFFER_HEADER);
     try {
       if (req.method === "ACK") return await this.onAck(req, source);
       if (req.method === "CANCEL") return await this.onCancel(req, source);
@@ -192,7 +192,11 @@ export class ProxyCore {
       targets = await this.targets(req, source, route, inDialog, excludeFlow);
       if (targets !== "answered") {
         try {
-          media = await this.offerMedia(req, source, targets[0]!.hop, inDialog);
+          // A mixed fork (forkTargets): the media layer sees a browser as the target, and whether phones need an offer too.
+          const phones = targets.some((t) => t.sipOffer === true);
+          media = await this.offerMedia(req, source, (targets.find((t) => t.sipOffer !== true) ?? targets[0]!).hop, inDialog, phones);
+          // No offer for the phones came (from the caller's DO or our media layer): they cannot take this SDP, only the browsers ring.
+          if (phones && !req.has(SIP_BRANCH_OFFER_HEADER) && targets.some((t) => t.sipOffer !== true)) targets = targets.filter((t) => t.sipOffer !== true);
         } catch (err) {
           // Refused after routing (no media node, SDP refused): what routing counted (call-out limits) is released.
           if (!inDialog) this.ctx.callEnded(req.callId, { why: "refused" });
@@ -218,11 +222,11 @@ export class ProxyCore {
    * call (503 when no media node serves). A request we pass to ourselves
    * (a user calling herself) was offered on its first pass already.
    */
-  private async offerMedia(req: SipRequest, source: Hop, target: Hop, inDialog: boolean): Promise<boolean> {
+  private async offerMedia(req: SipRequest, source: Hop, target: Hop, inDialog: boolean, phones: boolean): Promise<boolean> {
     const media = this.ctx.host.media;
     if (media === undefined || (req.method !== "INVITE" && req.method !== "UPDATE") || req.contentLength === 0) return false;
     if (source.kind === "user" && source.aor === this.ctx.aor) return false;
-    return media.offer(req, { source, target, inDialog });
+    return media.offer(req, { source, target, inDialog, ...(phones ? { phones } : {}) });
   }
 
   /**
@@ -284,20 +288,20 @@ export class ProxyCore {
     }
     if (inDialog) throw new SipError(481, "Call/Transaction Does Not Exist", [], "in-dialog-without-route");
     if (local !== this.ctx.aor) throw new SipError(404, "Not Found", [], "not-this-user");
-    return this.forkTargets(excludeFlow, req.contentLength > 0, source.kind === "user" && req.has(SIP_BRANCH_OFFER_HEADER));
+    return this.forkTargets(excludeFlow, req.contentLength > 0);
   }
 
   /**
    * A request for our user: one branch per live flow (parallel forking,
    * §16.5, §16.6). With an SDP offer and both browsers and legacy phones
    * registered, one offer cannot be WebRTC for the ones and plain RTP for
-   * the others: the phones ring only when the caller's DO sent a plain-RTP
-   * offer for them (`sipOffer`, proxy-media.ts), else only the browsers do.
+   * the others: the phones are marked `sipOffer` and ring only if a plain-RTP
+   * offer for them comes (from the caller's DO, or our own media layer for a
+   * carrier's call; proxy-media.ts), else only the browsers do (proxyRequest).
    */
-  private async forkTargets(excludeFlow: string | undefined, hasSdp: boolean, sipOffer: boolean): Promise<Target[]> {
-    let flows = this.ctx.host.flows();
+  private async forkTargets(excludeFlow: string | undefined, hasSdp: boolean): Promise<Target[]> {
+    const flows = this.ctx.host.flows();
     const mixed = hasSdp && flows.some((f) => isPathFlow(f.flowId)) && flows.some((f) => !isPathFlow(f.flowId));
-    if (mixed && !sipOffer) flows = flows.filter((f) => !isPathFlow(f.flowId));
     const targets: Target[] = [];
     for (const f of flows) {
       // A user calling herself does not ring the tab she calls from.

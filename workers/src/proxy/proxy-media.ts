@@ -35,9 +35,11 @@ export interface ProxyMedia {
    * A request with a body is about to be forwarded from `source` to
    * `target`: an initial INVITE, or a re-INVITE/UPDATE (RFC 3311) in a
    * dialog. Resolves true when the media layer took the offer, so the core
-   * marks the transaction and passes its responses to `answer`.
+   * marks the transaction and passes its responses to `answer`. `phones`:
+   * this DO's fork also rings legacy phones, which ring only if the media
+   * layer puts their own offer in SIP_BRANCH_OFFER_HEADER.
    */
-  offer(req: SipRequest, route: { source: Hop; target: Hop; inDialog: boolean }): Promise<boolean>;
+  offer(req: SipRequest, route: { source: Hop; target: Hop; inDialog: boolean; phones?: boolean }): Promise<boolean>;
   /** A 18x or 2xx with a body to a request `offer` took (`req` is that request). */
   answer(res: SipResponse, req: SipRequest): Promise<void>;
   /**

@@ -87,7 +87,8 @@ export class ResponseContext {
       await ctx.host.media.answer(res, ctx.requestOf(tx));
       current = ctx.store.getTransaction(tx.id);
     }
-    if (from.kind === "user") res.remove(SIP_BRANCH_ANSWER_HEADER);
+    // The marker goes on to a caller's DO only (proxy-media.ts); no socket, phone or carrier sees it.
+    if (tx.source.kind !== "user" || egressLinkOf(tx.source) !== undefined) res.remove(SIP_BRANCH_ANSWER_HEADER);
     const branch = current?.branches[ours.n];
     if (current === undefined || branch === undefined) return;
     if (res.status < 200) await this.provisional(current, branch, res);

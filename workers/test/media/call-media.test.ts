@@ -12,7 +12,7 @@ import { MemoryMediaSessionStore } from "../../src/media/media-session.ts";
 import type { NgDict, NgReply } from "../../src/media/ng-client.ts";
 import { NgError, NgTimeoutError } from "../../src/media/ng-errors.ts";
 import { NoMediaNodeError } from "../../src/media/node-failover.ts";
-import { ALICE, BOB, SDP, aliceAndBob, calleeInDialog, callerInDialog, establishCall, invite, type World } from "../proxy-world.ts";
+import { ALICE, BOB, SDP, aliceAndBob, browserRequest, calleeInDialog, callerInDialog, establishCall, invite, type World } from "../proxy-world.ts";
 
 const NODE: MediaNode = {
   id: "n1", region: "eu", publicAddress: "192.0.2.1", privateAddress: "10.0.0.1", ngUrl: "https://n1/ng",
@@ -152,6 +152,40 @@ describe("media lifecycle in the caller's DO", () => {
       expect(m.sent[2]).toMatchObject({ command: "answer", dict: { "via-branch": "sipedge-webrtc", "transport-protocol": "UDP/TLS/RTP/SAVPF" } });
       expect(m.sessions.get(ALICE)!.get("fork-browser")).toMatchObject({ leg: "browser-to-browser" });
       expect(phone.requests("CANCEL")).toHaveLength(1);
+    });
+
+    it("a carrier's call (anchored by the callee's DO): the tab gets WebRTC, the phone a SIP → SIP offer; the phone's answer is answered as that leg and reaches the carrier unmarked", async () => {
+      const world = aliceAndBob(["b1"]);
+      const phone = world.bob.connect(PHONE);
+      const m = withMedia(world.w, { answerKinds: kinds });
+      const carrierInvite = browserRequest({ method: "INVITE", uri: `sip:${BOB}`, from: "+15550001111@carrier.example", fromTag: "ctag", to: BOB, callId: "fork-carrier", cseq: 1, branch: "z9hG4bKcarrier1", host: "egress", body: SDP });
+      await world.bob.core.onUserMessage("egress:edge-eu-1", carrierInvite);
+      expect(m.sent.map((x) => [x.command, x.dict["via-branch"], x.dict["transport-protocol"]])).toEqual([
+        ["offer", "sipedge-webrtc", "UDP/TLS/RTP/SAVPF"],
+        ["offer", "sipedge-sip", "RTP/AVP"],
+      ]);
+      expect(world.b[0]!.lastRequest("INVITE").body).toContain("a=rtpengine:offer:ctag:sipedge-webrtc");
+      const toPhone = phone.lastRequest("INVITE");
+      expect(toPhone.body).toContain("a=rtpengine:offer:ctag:sipedge-sip");
+      await phone.reply(toPhone, 200, { body: SDP });
+      expect(m.sent[2]).toMatchObject({ command: "answer", dict: { "via-branch": "sipedge-sip", "transport-protocol": "RTP/AVP", "from-tag": "ctag" } });
+      expect(m.sessions.get(BOB)!.get("fork-carrier")).toMatchObject({ leg: "sip-to-sip" });
+      const toCarrier = world.w.user("egress:edge-eu-1").rpcIn.map((t) => t.split("\r\n")[0]!);
+      expect(toCarrier).toContain("SIP/2.0 200 OK");
+      for (const text of world.w.user("egress:edge-eu-1").rpcIn) expect(text).not.toContain("X-Sipedge-Sip-Answer");
+    });
+
+    it("a phone's call (anchored by the caller's DO): the callee's phone gets a SIP → SIP offer", async () => {
+      const world = aliceAndBob(["b1"]);
+      world.bob.connect(PHONE);
+      const callerPhone = world.alice.connect(pathFlowId({ linkId: "edge-eu-1", route: "sip:ph1.y.0123456789abcdef0123@192.0.2.1:5060;transport=udp;lr" }));
+      const m = withMedia(world.w, { answerKinds: kinds });
+      await callerPhone.send(invite({ callId: "fork-from-phone" }));
+      expect(m.sent.map((x) => [x.command, x.dict["via-branch"], x.dict["transport-protocol"]])).toEqual([
+        ["offer", "sipedge-webrtc", "UDP/TLS/RTP/SAVPF"],
+        ["offer", "sipedge-sip", "RTP/AVP"],
+      ]);
+      expect(world.bob.flows.get(PHONE)!.lastRequest("INVITE").body).toContain("a=rtpengine:offer:atag:sipedge-sip");
     });
 
     it("rtpengine refusing the phones' offer: only the browser rings, answered under the browsers' via-branch", async () => {

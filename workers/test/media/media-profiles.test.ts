@@ -154,6 +154,18 @@ describe("sip-to-browser (a SIP phone or trunk calls a browser)", () => {
   });
 });
 
+describe("sip-to-sip (a phone or trunk calls a user who also rings on a browser)", () => {
+  it("relays a SIPp PCMU offer and a plain answer as plain RTP both ways, rtpengine's address in each", async () => {
+    const x = await exchange("sip-to-sip", sippOffer(), () => sipAnswer([{ pt: 0, rtpmap: "PCMU/8000" }]));
+    expectPlainRtp(x.offerOut, PUBLIC);
+    expectPlainRtp(x.answerOut, PUBLIC);
+    expect(x.offerOut).toMatch(/^m=audio \d+ RTP\/AVP 0( \d+)*$/m);
+    expect(x.answerOut).toMatch(/^m=audio \d+ RTP\/AVP 0$/m);
+    expect(normalized(x.offerOut)).toMatchSnapshot("offer toward the callee");
+    expect(normalized(x.answerOut)).toMatchSnapshot("answer toward the caller");
+  });
+});
+
 describe("browser-to-browser (anchored through the relay)", () => {
   it("offers actpass to the callee and answers passive to the caller, both DTLS-SRTP with ICE (PITFALLS 3)", async () => {
     const x = await exchange("browser-to-browser", chromiumOffer(), (offerOut) => chromiumAnswerTo(offerOut));
