@@ -3,18 +3,19 @@ import type { Hop } from "./hop.ts";
 
 /**
  * A user on browsers *and* legacy phones (a ring-all fork with one SDP
- * offer): the caller's DO anchors the call for both kinds of device at once
- * (rtpengine `via-branch`, one offer per kind) and passes the plain-RTP
- * offer to the callee's DO in this header, base64url; the callee's DO gives
- * it to the phone branches and the WebRTC body to the browser branches.
- * Only a DO sets it: the proxy core removes it from every request a socket
- * or phone sends.
+ * offer): the DO that anchors the call — the caller's, or the callee's own
+ * for a carrier's call — offers for both kinds of device at once (rtpengine
+ * `via-branch`, one offer per kind) and puts the phones' plain-RTP offer in
+ * this header, base64url; the forking DO gives it to the phone branches as
+ * their body and the request's own body to the browsers. Only a user's DO
+ * sets it: the proxy core removes it from every request a socket, a phone
+ * or a carrier sends.
  */
 export const SIP_BRANCH_OFFER_HEADER = "X-Sipedge-Sip-Offer";
 /**
- * On a response from a phone branch of such a fork, set by the callee's DO
- * (and removed from what sockets send): the caller's DO answers it as the
- * plain-RTP branch.
+ * On a response from a phone branch of such a fork, set by the forking DO
+ * (and removed from what sockets send, and before a response leaves for a
+ * socket or carrier): the anchoring DO answers it as the phones' branch.
  */
 export const SIP_BRANCH_ANSWER_HEADER = "X-Sipedge-Sip-Answer";
 

@@ -63,8 +63,8 @@ export class PhoneKeepAlive {
    * says Require: outbound) sends keep-alives of its own — STUN on UDP,
    * CRLFCRLF on TCP/TLS, both answered by the transport — every Flow-Timer
    * seconds. The user's DO sets that for WebSockets (60 s); a UDP NAT in
-   * front of a phone often forgets sooner (RFC 5626 §4.4.1 recommends
-   * 19-29 s on UDP). This egress sees the NAT side, so it lowers the value to
+   * front of a phone often forgets sooner (30 s is common, as the class
+   * comment says). This egress sees the NAT side, so it lowers the value to
    * its own keep-alive interval.
    */
   lowerFlowTimer(ok: SipResponse): void {
