@@ -1,3 +1,5 @@
+import { expect } from "vitest";
+import { type AnswerMode, type Baresip, type BaresipRegistration, freeBaresipPort, startBaresip } from "../../packages/sipedge/src/stack/baresip.ts";
 import { startEgress, type EgressOptions, type EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
 import { freeSipPort, freeTcpPort } from "../../packages/sipedge/src/stack/ports.ts";
 import type { StackInfo } from "./stack-info.ts";
@@ -26,4 +28,15 @@ export async function startPhoneEgress(
     ...extra,
     log,
   });
+}
+
+/**
+ * Debian's baresip as a legacy phone on loopback, registered as
+ * `registration.aor` through an egress (`registration.outboundProxy`), with
+ * its SIP trace; resolves once the registrar's 200 came.
+ */
+export async function startPhoneThrough(o: { registration: BaresipRegistration; dir: string; answerMode?: AnswerMode; log: (line: string) => void; logs: string }): Promise<Baresip> {
+  const phone = await startBaresip({ host: "127.0.0.1", sipPort: await freeBaresipPort(), answerMode: o.answerMode ?? "auto", dir: o.dir, sipTrace: true, registration: o.registration, log: o.log });
+  expect(await phone.waitForRegistration(30_000), o.logs).toMatchObject({ state: "registered", detail: "200 OK" });
+  return phone;
 }

@@ -9,7 +9,7 @@ import type { EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
 import { adminFetch, eventually, newSubscriber } from "../harness/admin.ts";
 import { launchChromium } from "../harness/chromium.ts";
 import { rtpengineCalls } from "../harness/media.ts";
-import { startPhoneEgress } from "../harness/phone-egress.ts";
+import { startPhoneEgress, startPhoneThrough } from "../harness/phone-egress.ts";
 import { SoftphonePages, stateOf, waitForAudio, waitForState } from "../harness/softphone.ts";
 import "../harness/stack-info.ts";
 
@@ -51,28 +51,21 @@ describe("a user on a browser and a legacy phone: a browser's call rings both", 
     process.stdout.write(`[legacy-phones-mixed] ${logs}\n`);
     frank = await newSubscriber(stack, "frank", password);
     egress = await startPhoneEgress(stack, ID, (line) => egressLog.write(line + "\n"));
-    phone = await startBaresip({
-      host: HOST,
-      sipPort: await freeBaresipPort(HOST),
-      answerMode: "manual",
-      dir,
-      sipTrace: true,
+    phone = await startPhoneThrough({
       registration: { aor: frank.aor, password, outboundProxy: { host: HOST, port: egress.sip.port }, regintS: 300 },
+      dir,
+      answerMode: "manual",
       log: (line) => baresipLog.write(line + "\n"),
+      logs,
     });
-    expect(await phone.waitForRegistration(30_000), logs).toMatchObject({ state: "registered", detail: "200 OK" });
     const ginaPassword = `pw-${randomBytes(12).toString("hex")}`;
     gina = await newSubscriber(stack, "gina", ginaPassword);
-    ginaPhone = await startBaresip({
-      host: HOST,
-      sipPort: await freeBaresipPort(HOST),
-      answerMode: "auto",
-      dir: join(dir, "gina"),
-      sipTrace: true,
+    ginaPhone = await startPhoneThrough({
       registration: { aor: gina.aor, password: ginaPassword, outboundProxy: { host: HOST, port: egress.sip.port }, regintS: 300 },
+      dir: join(dir, "gina"),
       log: (line) => baresipLog.write(`[gina] ${line}\n`),
+      logs,
     });
-    expect(await ginaPhone.waitForRegistration(30_000), logs).toMatchObject({ state: "registered" });
     carrier = await startBaresip({ host: HOST, sipPort: await freeBaresipPort(HOST), numbers: ["+15550309998"], answerMode: "auto", dir: join(dir, "carrier"), sipTrace: true, log: (line) => baresipLog.write(`[carrier] ${line}\n`) });
     const created = await adminFetch(stack, "POST", "/v1/trunks", { id: trunk, egress: ID, name: "a carrier on loopback", gateways: [{ host: HOST, port: carrier.sip.port, transport: "udp" }], allowed_sources: [HOST] });
     expect(created.status, JSON.stringify(created.json)).toBe(201);

@@ -3,11 +3,11 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Baresip, freeBaresipPort, startBaresip } from "../../packages/sipedge/src/stack/baresip.ts";
+import type { Baresip } from "../../packages/sipedge/src/stack/baresip.ts";
 import type { EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
 import { adminFetch, eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
 import { CHROMIUM_OFFER } from "../harness/media-stub.ts";
-import { startPhoneEgress } from "../harness/phone-egress.ts";
+import { startPhoneEgress, startPhoneThrough } from "../harness/phone-egress.ts";
 import { SipPhone } from "../harness/sip-phone.ts";
 import "../harness/stack-info.ts";
 
@@ -48,16 +48,12 @@ describe("a legacy phone (baresip) under SIP outbound, keeping its UDP flow aliv
     erin = await newSubscriber(stack, "erin-outbound", password);
     egress = await startPhoneEgress(stack, ID, (line) => egressLog.write(line + "\n"), { phoneKeepaliveS: KEEPALIVE_S });
     sipPort = egress.sip.port;
-    phone = await startBaresip({
-      host: HOST,
-      sipPort: await freeBaresipPort(HOST),
-      answerMode: "auto",
-      dir,
-      sipTrace: true,
+    phone = await startPhoneThrough({
       registration: { aor: erin.aor, password, outboundProxy: { host: HOST, port: sipPort }, regintS: 300, sipOutbound: true },
+      dir,
       log: (line) => baresipLog.write(line + "\n"),
+      logs,
     });
-    expect(await phone.waitForRegistration(30_000), logs).toMatchObject({ state: "registered", detail: "200 OK" });
   });
 
   afterAll(async () => {

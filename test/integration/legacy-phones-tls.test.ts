@@ -13,7 +13,7 @@ import { freeTcpPort } from "../../packages/sipedge/src/stack/ports.ts";
 import { adminFetch, eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
 import { launchChromium } from "../harness/chromium.ts";
 import { CHROMIUM_ANSWER, CHROMIUM_OFFER } from "../harness/media-stub.ts";
-import { startPhoneEgress } from "../harness/phone-egress.ts";
+import { startPhoneEgress, startPhoneThrough } from "../harness/phone-egress.ts";
 import { SipPhone } from "../harness/sip-phone.ts";
 import { SoftphonePages, waitForAudio, waitForState } from "../harness/softphone.ts";
 import "../harness/stack-info.ts";
@@ -56,16 +56,12 @@ describe("a legacy phone (baresip) over TLS through the egress", { timeout: 180_
       // The certificate is self-signed: as the CA it also vouches for the TLS gateway's (the same one).
       tls: { port: tlsPort, certFile: cert.certFile, keyFile: cert.keyFile, caFile: cert.certFile },
     });
-    phone = await startBaresip({
-      host: HOST,
-      sipPort: await freeBaresipPort(HOST),
-      answerMode: "auto",
-      dir,
-      sipTrace: true,
+    phone = await startPhoneThrough({
       registration: { aor: dave.aor, password, outboundProxy: { host: HOST, port: tlsPort, transport: "tls" }, caFile: cert.certFile, regintS: 300 },
+      dir,
       log: (line) => baresipLog.write(line + "\n"),
+      logs,
     });
-    expect(await phone.waitForRegistration(30_000), logs).toMatchObject({ state: "registered", detail: "200 OK" });
     browser = await launchChromium();
   });
 

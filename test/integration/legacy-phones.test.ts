@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Baresip, freeBaresipPort, type RtpCounts, startBaresip } from "../../packages/sipedge/src/stack/baresip.ts";
+import type { Baresip, RtpCounts } from "../../packages/sipedge/src/stack/baresip.ts";
 import type { EgressProcess } from "../../packages/sipedge/src/stack/egress.ts";
 import { adminFetch, eventually, newSubscriber, registrationsOf } from "../harness/admin.ts";
 import { launchChromium } from "../harness/chromium.ts";
-import { startPhoneEgress } from "../harness/phone-egress.ts";
+import { startPhoneEgress, startPhoneThrough } from "../harness/phone-egress.ts";
 import { SoftphonePages, stateOf, statsOf, waitForAudio, waitForState, type Phone } from "../harness/softphone.ts";
 import "../harness/stack-info.ts";
 
@@ -61,20 +61,15 @@ describe("a legacy phone (baresip) registered through the egress, and a browser 
       egressLog.write(line + "\n");
     });
     egressPort = egress.sip.port;
-    phone = await startBaresip({
-      host: PHONE_HOST,
-      sipPort: await freeBaresipPort(PHONE_HOST),
-      answerMode: "auto",
-      dir,
-      sipTrace: true,
+    phone = await startPhoneThrough({
       registration: { aor: carol.aor, password, outboundProxy: { host: "127.0.0.1", port: egressPort }, regintS: 300 },
+      dir,
       log: (line) => {
         phoneLines.push(line);
         baresipLog.write(line + "\n");
       },
+      logs,
     });
-    const registered = await phone.waitForRegistration(30_000);
-    expect(registered, logs).toMatchObject({ state: "registered", detail: "200 OK" });
     browser = await launchChromium();
   });
 

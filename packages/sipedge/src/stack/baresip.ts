@@ -11,7 +11,7 @@ import { pipeLines, type Log } from "./log.ts";
 import { assertTcpPortFree, assertUdpPortFree, freeUdpPort, StackError, waitUntil } from "./ports.ts";
 import { stopChild } from "./stack.ts";
 
-export type { BaresipRegistration } from "./baresip-config.ts";
+export type { AnswerMode, BaresipRegistration } from "./baresip-config.ts";
 export type { BaresipCall, RtpCounts, TracedSipMessage } from "./baresip-output.ts";
 export type { RegistrationState, RegistrationStatus } from "./baresip-registration.ts";
 
