@@ -151,7 +151,7 @@ export class CallMedia implements ProxyMedia {
     const offerer = req.from.tag;
     const answerer = res.to.tag;
     if (session === undefined || offerer === undefined || answerer === undefined) return;
-    // A mixed fork's answer: from a phone branch (the callee's DO marked it) or a browser's.
+    // A mixed fork's answer: from a phone branch (the forking DO marked it) or a browser's.
     const fork = session.fork !== undefined && req.to.tag === undefined;
     const toPhone = fork && session.fork === "browsers+phones" && res.has(SIP_BRANCH_ANSWER_HEADER);
     const leg = toPhone ? phoneLeg(session.leg) : legOf(session, offerer);

@@ -24,20 +24,22 @@ export function spawnStackChild(command: string, args: string[], log: Log, env?:
  * command runs as is (process.on("exit") handlers still cover normal exits).
  */
 export function diesWithParent(command: string, args: readonly string[]): [string, string[]] {
-  setprivPath ??= findSetpriv();
+  setprivPath ??= pathOf("setpriv") ?? "";
   return setprivPath === "" ? [command, [...args]] : [setprivPath, ["--pdeathsig", "SIGTERM", "--", command, ...args]];
 }
 
 let setprivPath: string | undefined;
-function findSetpriv(): string {
-  const r = spawnSync("sh", ["-c", "command -v setpriv"], { encoding: "utf8" });
-  return r.status === 0 ? r.stdout.trim() : "";
-}
 
 /** The path of a Debian-installed program the stack runs, or a StackError saying how to install it. */
 export function installedBinary(name: string, install: string): string {
+  const path = pathOf(name);
+  if (path === undefined) throw new StackError(`${name} is not installed. ${install}`);
+  return path;
+}
+
+/** Where the shell finds `name` on the PATH, if anywhere. */
+function pathOf(name: string): string | undefined {
   const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
   const path = r.stdout.trim();
-  if (r.status !== 0 || path === "") throw new StackError(`${name} is not installed. ${install}`);
-  return path;
+  return r.status === 0 && path !== "" ? path : undefined;
 }
